@@ -154,6 +154,8 @@ class TokenVerifier:
             int(rnr)
         except (ValueError, CryptoError, UnicodeDecodeError, TypeError):
             return AuthResult.INVALID
-        if not self._fresh(ts, now) or not self._first_use(f"e:{params['ctoken']},{nonce_hex}", now):
+        if not self._fresh(ts, now) or not self._first_use(
+            f"e:{params['ctoken']},{nonce_hex}", now
+        ):
             return AuthResult.INVALID
         return AuthResult.OK
