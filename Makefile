@@ -1,0 +1,20 @@
+# The two commands a newcomer needs:
+#   make demo   sets everything up and runs the demo
+#   make test   sets everything up and runs every quality gate and test
+.PHONY: setup demo test lint bench clean
+
+setup:
+	@scripts/setup.sh
+
+demo: setup
+	@.venv/bin/python scripts/demo.py
+
+test: setup
+	@scripts/test.sh
+
+lint: setup
+	@.venv/bin/ruff check src custom_components tests bench
+	@.venv/bin/mypy
+
+clean:
+	rm -rf .venv .artifacts .coverage .coverage.*
