@@ -1,0 +1,62 @@
+"""The ``nuki`` command line: talk to bridges and Wi-Fi locks, run the stand-ins.
+
+Every library error ends the command with one readable line on stderr and
+exit status 1; tracebacks are reserved for bugs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import cast
+
+from rich.console import Console
+
+from ..exceptions import NukiError
+
+Handler = Callable[[argparse.Namespace], Awaitable[int]]
+
+err_console = Console(stderr=True, highlight=False)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import bridge, mqtt, sim
+
+    parser = argparse.ArgumentParser(
+        prog="nuki",
+        description="Control Nuki devices through a bridge or MQTT, and run device stand-ins.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    bridge.register(subparsers)
+    sim.register(subparsers)
+    mqtt.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    handler = cast(Handler, args.func)
+    try:
+        return asyncio.run(handler(args))
+    except KeyboardInterrupt:
+        return 130
+    except NukiError as err:
+        err_console.print(f"error: {err}")
+        return 1
+    except OSError as err:
+        # Binding a port that is taken, a config file that is missing, ...
+        err_console.print(f"error: {err.strerror or err}")
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
