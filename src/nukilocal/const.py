@@ -188,3 +188,18 @@ class CommandResponse(_TolerantIntEnum):
     BAD_CRC = 0xFD
     BAD_LENGTH = 0xFE
     UNKNOWN_ERROR = 0xFF
+
+
+class KeypadSource(_TolerantIntEnum):
+    """How a keypad action was authorised (MQTT ``lockActionEvent`` context)."""
+
+    BACK_KEY = 0
+    CODE = 1
+    FINGERPRINT = 2
+
+
+class EventAction(_TolerantIntEnum):
+    """Action ids that only ``lockActionEvent`` reports: a press that moved nothing."""
+
+    FOB_WITHOUT_ACTION = 80
+    BUTTON_WITHOUT_ACTION = 90

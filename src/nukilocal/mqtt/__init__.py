@@ -1,0 +1,46 @@
+"""Nuki's MQTT API (Smart Lock 3.0 Pro and 4th generation over Wi-Fi)."""
+
+from .client import MqttLockClient, parse_broker_url
+from .protocol import (
+    CommandRequest,
+    CommandResponseInfo,
+    CommandResult,
+    ContextKind,
+    DiscoveryMessage,
+    DiscoverySuffix,
+    LockActionEvent,
+    LockUpdate,
+    Message,
+    MqttLock,
+    Topic,
+    describe_command_response,
+    discovery_topic,
+    encode_lock_action,
+    encode_simple,
+    parse_lock_action_event,
+    parse_message,
+    topic,
+)
+
+__all__ = [
+    "CommandRequest",
+    "CommandResponseInfo",
+    "CommandResult",
+    "ContextKind",
+    "DiscoveryMessage",
+    "DiscoverySuffix",
+    "LockActionEvent",
+    "LockUpdate",
+    "Message",
+    "MqttLock",
+    "MqttLockClient",
+    "Topic",
+    "describe_command_response",
+    "discovery_topic",
+    "encode_lock_action",
+    "encode_simple",
+    "parse_broker_url",
+    "parse_lock_action_event",
+    "parse_message",
+    "topic",
+]

@@ -1,0 +1,1 @@
+"""Helpers shared by the library tests and the Home Assistant tests (no pytest imports)."""
