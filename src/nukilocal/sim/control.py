@@ -1,0 +1,442 @@
+"""Control interface of the bridge stand-in: the physical world and faults over HTTP.
+
+Routes live under ``/sim/`` on the bridge's own port. They take the plain API
+token as ``?token=`` or the ``X-Sim-Token`` header, are never counted in
+``stats`` and are not subject to the one-request-at-a-time rule, so a test or a
+demo can ring the doorbell while a client's request is being served. Every
+route accepts GET and POST with its parameters in the query string; answers are
+JSON ``{"success": true, ...}`` or ``{"success": false, "message": ...}`` with
+status 400 (bad parameter), 401 (token) or 404 (unknown device).
+
+=====================  ==========================================================
+route                  parameters
+=====================  ==========================================================
+``/sim/devices``       (none): every device with its full state
+``/sim/knob``          ``nukiId``, ``deviceType``?, ``action=lock|unlock``
+``/sim/ring``          ``nukiId`` (an opener)
+``/sim/door``          ``nukiId``, ``deviceType``?, ``open=1|0``
+``/sim/jam``           ``nukiId``, ``deviceType``?, ``times`` (default 1)
+``/sim/battery``       ``nukiId``, ``deviceType``?, ``level``?, ``critical``?, ``charging``?
+``/sim/keypad``        ``nukiId``, ``deviceType``?, ``critical=1|0``
+``/sim/online``        ``nukiId``, ``deviceType``?, ``online=1|0``
+``/sim/button``        (none): press the bridge button for a waiting ``/auth``
+``/sim/reboot``        ``forget_callbacks=1|0``
+``/sim/faults``        ``force503``, ``latency``, ``hang``, ``reset``, ``malformed``,
+                       ``truncated`` (each optional), ``clear=1``; answers the faults
+``/sim/clock``         ``offset`` (seconds the bridge clock is ahead of real time)
+``/sim/callbacks``     (none): registered callback URLs
+``/sim/stats``         (none); ``/sim/stats/reset`` clears them
+=====================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+import aiohttp
+from aiohttp import web
+
+from ..const import DeviceType
+from ..exceptions import (
+    NukiAuthError,
+    NukiBadRequestError,
+    NukiConnectionError,
+    NukiError,
+    NukiInvalidResponseError,
+    NukiUnknownDeviceError,
+)
+from .devices import SimDevice, SimOpener, SimSmartLock
+
+if TYPE_CHECKING:
+    from .bridge import BridgeSimulator
+
+TOKEN_HEADER = "X-Sim-Token"
+
+
+class _ControlError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def describe(device: SimDevice) -> dict[str, Any]:
+    """Everything about a device, for ``/sim/devices``."""
+    data: dict[str, Any] = {
+        "nukiId": device.nuki_id,
+        "deviceType": int(device.device_type),
+        "name": device.name,
+        "firmwareVersion": device.firmware_version,
+        "online": device.online,
+        "busy": device.busy,
+        "state": device.state_dict(),
+    }
+    if isinstance(device, SimSmartLock):
+        data["jamPending"] = device.jam_pending
+    if isinstance(device, SimOpener):
+        data["ringCount"] = device.ring_count
+    return data
+
+
+def _flag(query: Any, key: str, *, required: bool = True) -> bool | None:
+    value = query.get(key)
+    if value is None and not required:
+        return None
+    if value in ("1", "true", "on"):
+        return True
+    if value in ("0", "false", "off"):
+        return False
+    raise _ControlError(400, f"{key} must be 1 or 0")
+
+
+def _number[T: (int, float)](query: Any, key: str, kind: type[T]) -> T | None:
+    value = query.get(key)
+    if value is None or value == "":
+        return None
+    try:
+        number = kind(value)
+    except ValueError as err:
+        raise _ControlError(400, f"{key} must be a number") from err
+    if number < 0:
+        raise _ControlError(400, f"{key} must not be negative")
+    return number
+
+
+class _ControlRoutes:
+    def __init__(self, sim: BridgeSimulator) -> None:
+        self.sim = sim
+
+    def install(self, app: web.Application) -> None:
+        routes: dict[str, Callable[[web.Request], Awaitable[dict[str, Any]]]] = {
+            "devices": self.devices,
+            "knob": self.knob,
+            "ring": self.ring,
+            "door": self.door,
+            "jam": self.jam,
+            "battery": self.battery,
+            "keypad": self.keypad,
+            "online": self.online,
+            "button": self.button,
+            "reboot": self.reboot,
+            "faults": self.faults,
+            "clock": self.clock,
+            "callbacks": self.callbacks,
+            "stats": self.stats,
+            "stats/reset": self.reset_stats,
+        }
+        for name, handler in routes.items():
+            wrapped = self._wrap(handler)
+            app.router.add_get(f"/sim/{name}", wrapped)
+            app.router.add_post(f"/sim/{name}", wrapped)
+
+    def _wrap(
+        self, handler: Callable[[web.Request], Awaitable[dict[str, Any]]]
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def serve(request: web.Request) -> web.StreamResponse:
+            given = request.query.get("token") or request.headers.get(TOKEN_HEADER) or ""
+            if not secrets.compare_digest(given.encode(), self.sim.token.encode()):
+                return web.json_response({"success": False, "message": "bad token"}, status=401)
+            try:
+                result = await handler(request)
+            except _ControlError as err:
+                return web.json_response(
+                    {"success": False, "message": err.message}, status=err.status
+                )
+            return web.json_response({"success": True, **result})
+
+        return serve
+
+    def _device(self, request: web.Request) -> SimDevice:
+        query = request.query
+        try:
+            nuki_id = int(query["nukiId"])
+            raw = query.get("deviceType")
+            device_type = DeviceType(int(raw)) if raw else None
+        except (KeyError, ValueError) as err:
+            raise _ControlError(400, "nukiId (and deviceType) must be integers") from err
+        try:
+            return self.sim.device(nuki_id, device_type)
+        except KeyError as err:
+            raise _ControlError(404, f"no device {nuki_id}") from err
+
+    async def devices(self, request: web.Request) -> dict[str, Any]:
+        return {"devices": [describe(d) for d in self.sim.devices]}
+
+    async def knob(self, request: web.Request) -> dict[str, Any]:
+        device = self._device(request)
+        action = request.query.get("action")
+        if not isinstance(device, SimSmartLock):
+            raise _ControlError(400, "only smart locks have a knob")
+        if action not in ("lock", "unlock"):
+            raise _ControlError(400, "action must be lock or unlock")
+        device.turn_knob(lock=action == "lock")
+        return {"device": describe(device)}
+
+    async def ring(self, request: web.Request) -> dict[str, Any]:
+        device = self._device(request)
+        if not isinstance(device, SimOpener):
+            raise _ControlError(400, "only openers have a doorbell")
+        opened = device.ring()
+        return {"opened": opened, "device": describe(device)}
+
+    async def door(self, request: web.Request) -> dict[str, Any]:
+        device = self._device(request)
+        is_open = _flag(request.query, "open")
+        try:
+            device.set_door(bool(is_open))
+        except ValueError as err:
+            raise _ControlError(400, str(err)) from err
+        return {"device": describe(device)}
+
+    async def jam(self, request: web.Request) -> dict[str, Any]:
+        device = self._device(request)
+        if not isinstance(device, SimSmartLock):
+            raise _ControlError(400, "only smart locks have a motor to jam")
+        device.jam(_number(request.query, "times", int) or 1)
+        return {"device": describe(device)}
+
+    async def battery(self, request: web.Request) -> dict[str, Any]:
+        device = self._device(request)
+        level = _number(request.query, "level", int)
+        try:
+            device.set_battery(
+                level,
+                critical=_flag(request.query, "critical", required=False),
+                charging=_flag(request.query, "charging", required=False),
+            )
+        except ValueError as err:
+            raise _ControlError(400, str(err)) from err
+        return {"device": describe(device)}
+
+    async def keypad(self, request: web.Request) -> dict[str, Any]:
+        device = self._device(request)
+        device.set_keypad_battery_critical(bool(_flag(request.query, "critical")))
+        return {"device": describe(device)}
+
+    async def online(self, request: web.Request) -> dict[str, Any]:
+        device = self._device(request)
+        device.set_online(bool(_flag(request.query, "online")))
+        return {"device": describe(device)}
+
+    async def button(self, request: web.Request) -> dict[str, Any]:
+        return {"pressed": self.sim.press_button()}
+
+    async def reboot(self, request: web.Request) -> dict[str, Any]:
+        forget = _flag(request.query, "forget_callbacks", required=False)
+        await self.sim.reboot(forget_callbacks=bool(forget))
+        return {}
+
+    async def faults(self, request: web.Request) -> dict[str, Any]:
+        query = request.query
+        faults = self.sim.faults
+        if _flag(query, "clear", required=False):
+            faults.clear()
+        for key, attr in (
+            ("force503", "force_503"),
+            ("reset", "reset"),
+            ("malformed", "malformed"),
+            ("truncated", "truncated"),
+        ):
+            count = _number(query, key, int)
+            if count is not None:
+                setattr(faults, attr, count)
+        for key in ("latency", "hang"):
+            seconds = _number(query, key, float)
+            if seconds is not None:
+                setattr(faults, key, seconds)
+        return {"faults": faults.as_dict()}
+
+    async def clock(self, request: web.Request) -> dict[str, Any]:
+        raw = request.query.get("offset")
+        if raw is not None:
+            try:
+                self.sim.clock_offset = float(raw)
+            except ValueError as err:
+                raise _ControlError(400, "offset must be a number of seconds") from err
+        return {"offset": self.sim.clock_offset.total_seconds()}
+
+    async def callbacks(self, request: web.Request) -> dict[str, Any]:
+        return {"callbacks": self.sim.callback_urls}
+
+    async def stats(self, request: web.Request) -> dict[str, Any]:
+        return {"stats": self.sim.stats.as_dict()}
+
+    async def reset_stats(self, request: web.Request) -> dict[str, Any]:
+        self.sim.stats.reset()
+        return {"stats": self.sim.stats.as_dict()}
+
+
+def add_control_routes(app: web.Application, sim: BridgeSimulator) -> None:
+    _ControlRoutes(sim).install(app)
+
+
+class SimControlClient:
+    """Typed client of the control interface (used by the CLI, demos and tests).
+
+    Errors: :class:`NukiAuthError` (401), :class:`NukiUnknownDeviceError` (404),
+    :class:`NukiBadRequestError` (400), :class:`NukiConnectionError` (transport).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        timeout: float = 10.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._session = session
+        self._own_session = session is None
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def request(self, route: str, **params: object) -> dict[str, Any]:
+        """POST ``/sim/<route>``; ``None`` parameters are left out, booleans sent as 1/0."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        query: dict[str, str] = {}
+        for key, value in params.items():
+            if value is None:
+                continue
+            query[key] = str(int(value)) if isinstance(value, bool) else str(value)
+        try:
+            async with self._session.post(
+                f"{self.base_url}/sim/{route}",
+                params=query,
+                headers={TOKEN_HEADER: self._token},
+                timeout=self._timeout,
+            ) as response:
+                status = response.status
+                data = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError) as err:
+            raise NukiConnectionError(f"control interface unreachable: {err!r}") from err
+        except ValueError as err:
+            raise NukiInvalidResponseError("control interface sent no JSON") from err
+        if not isinstance(data, dict):
+            raise NukiInvalidResponseError("control interface answer is not an object")
+        message = str(data.get("message", ""))
+        if status == 401:
+            raise NukiAuthError("control interface refused the token")
+        if status == 404:
+            raise NukiUnknownDeviceError(message)
+        if status == 400:
+            raise NukiBadRequestError(message)
+        if status != 200 or not data.get("success"):
+            raise NukiError(f"control request failed ({status}): {message}")
+        return data
+
+    async def devices(self) -> list[dict[str, Any]]:
+        devices: list[dict[str, Any]] = (await self.request("devices"))["devices"]
+        return devices
+
+    async def turn_knob(self, nuki_id: int, *, lock: bool, device_type: int | None = None) -> None:
+        await self.request(
+            "knob", nukiId=nuki_id, deviceType=device_type, action="lock" if lock else "unlock"
+        )
+
+    async def ring(self, nuki_id: int) -> bool:
+        """Ring an opener's doorbell; True when it opened the door."""
+        return bool((await self.request("ring", nukiId=nuki_id))["opened"])
+
+    async def set_door(
+        self, nuki_id: int, *, is_open: bool, device_type: int | None = None
+    ) -> None:
+        await self.request("door", nukiId=nuki_id, deviceType=device_type, open=is_open)
+
+    async def jam(self, nuki_id: int, *, times: int = 1, device_type: int | None = None) -> None:
+        await self.request("jam", nukiId=nuki_id, deviceType=device_type, times=times)
+
+    async def set_battery(
+        self,
+        nuki_id: int,
+        *,
+        level: int | None = None,
+        critical: bool | None = None,
+        charging: bool | None = None,
+        device_type: int | None = None,
+    ) -> None:
+        await self.request(
+            "battery",
+            nukiId=nuki_id,
+            deviceType=device_type,
+            level=level,
+            critical=critical,
+            charging=charging,
+        )
+
+    async def set_keypad_battery_critical(
+        self, nuki_id: int, critical: bool, *, device_type: int | None = None
+    ) -> None:
+        await self.request("keypad", nukiId=nuki_id, deviceType=device_type, critical=critical)
+
+    async def set_online(
+        self, nuki_id: int, online: bool, *, device_type: int | None = None
+    ) -> None:
+        await self.request("online", nukiId=nuki_id, deviceType=device_type, online=online)
+
+    async def press_button(self) -> bool:
+        return bool((await self.request("button"))["pressed"])
+
+    async def reboot(self, *, forget_callbacks: bool = False) -> None:
+        await self.request("reboot", forget_callbacks=forget_callbacks)
+
+    async def set_faults(
+        self,
+        *,
+        force503: int | None = None,
+        latency: float | None = None,
+        hang: float | None = None,
+        reset: int | None = None,
+        malformed: int | None = None,
+        truncated: int | None = None,
+        clear: bool = False,
+    ) -> dict[str, Any]:
+        data = await self.request(
+            "faults",
+            clear=clear or None,
+            force503=force503,
+            latency=latency,
+            hang=hang,
+            reset=reset,
+            malformed=malformed,
+            truncated=truncated,
+        )
+        faults: dict[str, Any] = data["faults"]
+        return faults
+
+    async def clear_faults(self) -> dict[str, Any]:
+        return await self.set_faults(clear=True)
+
+    async def set_clock_offset(self, seconds: float) -> None:
+        await self.request("clock", offset=seconds)
+
+    async def callbacks(self) -> list[str]:
+        urls: list[str] = (await self.request("callbacks"))["callbacks"]
+        return urls
+
+    async def stats(self) -> dict[str, Any]:
+        stats: dict[str, Any] = (await self.request("stats"))["stats"]
+        return stats
+
+    async def reset_stats(self) -> None:
+        await self.request("stats/reset")
