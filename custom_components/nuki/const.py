@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Final
 
 DOMAIN: Final = "nuki"
@@ -17,3 +18,31 @@ DEFAULT_PORT: Final = 8080
 DEFAULT_TIMEOUT: Final = 20
 
 EVENT_NUKI: Final = "nuki_event"
+
+# Bridge callbacks make polling a safety net only: one /list for all devices.
+POLL_INTERVAL_PUSH: Final = timedelta(minutes=5)
+# Without working callbacks /list is all there is; it is served from the
+# bridge's cache and does not wake the locks.
+POLL_INTERVAL_NO_PUSH: Final = timedelta(seconds=30)
+# With push working, confirm about hourly that the bridge still knows our
+# callback (a rebooted bridge may have forgotten it): every 12th poll.
+CALLBACK_CHECK_EVERY_POLLS: Final = 12
+# After a command whose result no callback reported, read /list once.
+VERIFY_AFTER_COMMAND: Final = timedelta(seconds=3)
+# Bodies of bridge callbacks are a few hundred bytes.
+MAX_CALLBACK_BODY: Final = 16 * 1024
+
+ATTR_UNLATCH: Final = "unlatch"
+ATTR_ENABLED: Final = "enabled"
+# The built-in integration's spelling, accepted so its automations keep working.
+ATTR_ENABLE: Final = "enable"
+
+SERVICE_LOCK_N_GO: Final = "lock_n_go"
+SERVICE_SET_CONTINUOUS_MODE: Final = "set_continuous_mode"
+
+EVENT_TYPE_RING: Final = "ring"
+
+ISSUE_HTTPS_WEBHOOK: Final = "https_webhook"
+ISSUE_CALLBACK_SLOTS_FULL: Final = "callback_slots_full"
+
+MANUFACTURER: Final = "Nuki Home Solutions GmbH"

@@ -1,0 +1,177 @@
+"""Nuki Bridge integration: locks and openers, pushed by bridge callbacks."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from homeassistant.components import webhook
+from homeassistant.const import (
+    CONF_HOST,
+    CONF_PORT,
+    CONF_TOKEN,
+    EVENT_HOMEASSISTANT_STOP,
+    Platform,
+)
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from nukilocal.client import DEFAULT_REQUEST_INTERVAL, BridgeClient
+from nukilocal.const import TokenMode
+from nukilocal.exceptions import NukiAuthError, NukiError
+from nukilocal.models import hex_id
+
+from .const import (
+    CONF_ENCRYPT_TOKEN,
+    CONF_TOKEN_MODE,
+    CONF_WEBHOOK_ID,
+    DEFAULT_PORT,
+    DOMAIN,
+)
+from .coordinator import NukiConfigEntry, NukiCoordinator
+from .entity import bridge_device_info
+from .lock import async_setup_services
+
+_LOGGER = logging.getLogger(__name__)
+
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.LOCK, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+# Pause between two requests to one bridge; bursts can hang a real bridge.
+BRIDGE_REQUEST_INTERVAL = DEFAULT_REQUEST_INTERVAL
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    async_setup_services(hass)
+    return True
+
+
+def token_mode(data: dict[str, Any]) -> TokenMode:
+    """Entries of the built-in integration only know encrypt_token (default on)."""
+    if CONF_TOKEN_MODE in data:
+        return TokenMode(data[CONF_TOKEN_MODE])
+    return TokenMode.ENCRYPTED if data.get(CONF_ENCRYPT_TOKEN, True) else TokenMode.PLAIN
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: NukiConfigEntry) -> bool:
+    _async_adopt_builtin_entry(hass, entry)
+
+    client = BridgeClient(
+        entry.data[CONF_HOST],
+        entry.data.get(CONF_PORT, DEFAULT_PORT),
+        entry.data[CONF_TOKEN],
+        token_mode=token_mode(dict(entry.data)),
+        session=async_get_clientsession(hass),
+        request_interval=BRIDGE_REQUEST_INTERVAL,
+    )
+    try:
+        info = await client.info()
+    except NukiAuthError as err:
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="invalid_auth",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except NukiError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect_setup",
+            translation_placeholders={"host": entry.data[CONF_HOST], "error": str(err)},
+        ) from err
+    if isinstance(entry.unique_id, str) and entry.unique_id.upper() != info.bridge_id:
+        # Another bridge answers at this address (DHCP gave it the old one's IP).
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="wrong_bridge",
+            translation_placeholders={
+                "host": entry.data[CONF_HOST],
+                "expected": entry.unique_id,
+                "found": info.bridge_id,
+            },
+        )
+
+    coordinator = NukiCoordinator(hass, entry, client, info, entry.data[CONF_WEBHOOK_ID])
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = coordinator
+
+    dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, **bridge_device_info(coordinator)
+    )
+    coordinator.async_remove_stale_devices(coordinator.data)
+
+    webhook.async_register(
+        hass,
+        DOMAIN,
+        entry.title,
+        coordinator.webhook_id,
+        coordinator.async_handle_webhook,
+        local_only=True,
+        allowed_methods=["POST"],
+    )
+    entry.async_on_unload(lambda: webhook.async_unregister(hass, coordinator.webhook_id))
+    await coordinator.async_setup_push()
+
+    async def _remove_callback_on_stop(_: Event) -> None:
+        # A bridge calling a dead address may stop notifying its other clients.
+        await coordinator.async_remove_callback()
+
+    entry.async_on_unload(
+        hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _remove_callback_on_stop)
+    )
+
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: NukiConfigEntry) -> bool:
+    unload_ok = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unload_ok:
+        await entry.runtime_data.async_remove_callback()
+    return unload_ok
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: NukiConfigEntry, device_entry: dr.DeviceEntry
+) -> bool:
+    """Only devices the bridge no longer lists may be deleted by hand."""
+    coordinator = entry.runtime_data
+    current = {(DOMAIN, coordinator.bridge_id)} | {
+        (DOMAIN, device.hex_id) for device in coordinator.data.values()
+    }
+    return not device_entry.identifiers & current
+
+
+@callback
+def _async_adopt_builtin_entry(hass: HomeAssistant, entry: NukiConfigEntry) -> None:
+    """Take over an entry exactly as the built-in integration left it.
+
+    Idempotent, so it runs on every set-up: the built-in's entries have the
+    same version as ours and never pass through async_migrate_entry.
+    """
+    updates: dict[str, Any] = {}
+    if isinstance(entry.unique_id, int) and not isinstance(entry.unique_id, bool):
+        updates["unique_id"] = hex_id(entry.unique_id)
+        if entry.title == str(entry.unique_id):
+            updates["title"] = updates["unique_id"]
+    if not entry.data.get(CONF_WEBHOOK_ID):
+        # The built-in used the entry id: guessable, so a new one.
+        updates["data"] = {**entry.data, CONF_WEBHOOK_ID: webhook.async_generate_id()}
+    if updates:
+        hass.config_entries.async_update_entry(entry, **updates)
+
+    registry = er.async_get(hass)
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        if isinstance(entity.unique_id, str):
+            continue
+        new_id = str(entity.unique_id)
+        if registry.async_get_entity_id(entity.domain, DOMAIN, new_id):
+            _LOGGER.info("Removing %s: its string twin already exists", entity.entity_id)
+            registry.async_remove(entity.entity_id)
+            continue
+        _LOGGER.debug("Migrating unique id of %s to %r", entity.entity_id, new_id)
+        registry.async_update_entity(entity.entity_id, new_unique_id=new_id)

@@ -1,0 +1,460 @@
+"""One coordinator per bridge: bridge callbacks first, a rare /list poll as safety net."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+from http import HTTPStatus
+from typing import Final
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from homeassistant.components import webhook
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_HOST
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.network import NoURLAvailableError, get_url
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from nukilocal.client import BridgeClient, callback_url_problem
+from nukilocal.const import MAX_CALLBACKS, DeviceType, LockAction, OpenerAction
+from nukilocal.exceptions import NukiAuthError, NukiCommandRefusedError, NukiError
+from nukilocal.models import BridgeInfo, CallbackUpdate, Device, DeviceState
+
+from .const import (
+    CALLBACK_CHECK_EVERY_POLLS,
+    DOMAIN,
+    EVENT_NUKI,
+    EVENT_TYPE_RING,
+    ISSUE_CALLBACK_SLOTS_FULL,
+    ISSUE_HTTPS_WEBHOOK,
+    MAX_CALLBACK_BODY,
+    POLL_INTERVAL_NO_PUSH,
+    POLL_INTERVAL_PUSH,
+    VERIFY_AFTER_COMMAND,
+)
+
+_LOGGER = logging.getLogger(__name__)
+
+type DeviceKey = tuple[int, DeviceType]
+type NukiConfigEntry = ConfigEntry[NukiCoordinator]
+
+# Transitions shown before the bridge reports anything.
+LOCKING: Final = "locking"
+UNLOCKING: Final = "unlocking"
+OPENING: Final = "opening"
+
+# Fields whose change a bridge callback would have reported. Timestamps and
+# state names only echo other fields, and ringactionState resets by itself.
+_IGNORED_FOR_CHANGE = {
+    "timestamp": None,
+    "state_name": None,
+    "door_sensor_state_name": None,
+    "ring_action_state": None,
+}
+
+
+@dataclass(slots=True)
+class PendingCommand:
+    """A command this integration sent whose result the bridge has not reported yet."""
+
+    transition: str
+    state_before: DeviceState
+    done: bool = False
+
+
+def _comparable(state: DeviceState) -> DeviceState:
+    return replace(state, **_IGNORED_FOR_CHANGE)
+
+
+class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
+    """Holds every device of one bridge; callbacks update it, polls repair it."""
+
+    config_entry: NukiConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: NukiConfigEntry,
+        client: BridgeClient,
+        info: BridgeInfo,
+        webhook_id: str,
+    ) -> None:
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"Nuki bridge {info.bridge_id}",
+            update_interval=POLL_INTERVAL_NO_PUSH,
+        )
+        self.client = client
+        self.info = info
+        self.bridge_id = info.bridge_id
+        self.webhook_id = webhook_id
+        self.callback_url: str | None = None
+        self.push_active = False
+        self.pending: dict[DeviceKey, PendingCommand] = {}
+        self.callbacks_received = 0
+        self.callbacks_rejected = 0
+        self.polls = 0
+        self.last_callback: datetime | None = None
+        self._callback_check_needed = True
+        self._polls_since_check = 0
+        self._registration_warned = False
+        self._ring_seen: dict[DeviceKey, datetime | None] = {}
+        self._ring_listeners: dict[DeviceKey, list[CALLBACK_TYPE]] = {}
+        self._verify_unsub: CALLBACK_TYPE | None = None
+
+    # -- polling --------------------------------------------------------------
+
+    async def _async_update_data(self) -> dict[DeviceKey, Device]:
+        try:
+            devices = await self.client.list_devices()
+        except NukiAuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="invalid_auth",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        except NukiError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self.polls += 1
+        previous = self.data
+        data: dict[DeviceKey, Device] = {}
+        unreported_change = False
+        for device in devices:
+            old = previous.get(device.key) if previous is not None else None
+            if old is not None:
+                state = old.state.merged_with(device.state)
+                if _comparable(state) != _comparable(old.state):
+                    unreported_change = True
+                device = replace(device, state=state)
+            data[device.key] = device
+            self._note_ring(device.key, old.state if old else None, device.state)
+        self._settle_pending(data)
+        if previous is not None and data.keys() != previous.keys():
+            self.async_remove_stale_devices(data)
+        if self.callback_url is not None:
+            self._polls_since_check += 1
+            if unreported_change and self.push_active:
+                # Either the callback got lost once or the bridge forgot it.
+                _LOGGER.debug("A poll found a change no callback reported")
+                self._callback_check_needed = True
+            if self._callback_check_needed or self._polls_since_check >= CALLBACK_CHECK_EVERY_POLLS:
+                await self._async_register_callback()
+        return data
+
+    def _settle_pending(self, data: dict[DeviceKey, Device]) -> None:
+        for key, pending in list(self.pending.items()):
+            device = data.get(key)
+            if (
+                device is None
+                or pending.done
+                or device.state.state != pending.state_before.state
+                or device.state.mode != pending.state_before.mode
+            ):
+                del self.pending[key]
+
+    @callback
+    def async_remove_stale_devices(self, data: dict[DeviceKey, Device]) -> None:
+        """Devices the bridge no longer lists are gone from Home Assistant too."""
+        registry = dr.async_get(self.hass)
+        known = {(DOMAIN, self.bridge_id)} | {(DOMAIN, d.hex_id) for d in data.values()}
+        for device_entry in dr.async_entries_for_config_entry(registry, self.config_entry.entry_id):
+            ours = {i for i in device_entry.identifiers if i[0] == DOMAIN}
+            if ours and not ours & known:
+                _LOGGER.info("Removing %s: the bridge no longer lists it", device_entry.name)
+                registry.async_update_device(
+                    device_entry.id, remove_config_entry_id=self.config_entry.entry_id
+                )
+
+    # -- push ---------------------------------------------------------------
+
+    async def async_setup_push(self) -> None:
+        """Work out the callback URL and register it; never raises."""
+        try:
+            base = get_url(
+                self.hass,
+                allow_cloud=False,
+                allow_external=False,
+                allow_ip=True,
+                require_ssl=False,
+                prefer_external=False,
+            )
+        except NoURLAvailableError:
+            _LOGGER.warning(
+                "Home Assistant has no local URL the bridge could call; "
+                "updates come from polling only"
+            )
+            return
+        url = f"{base}{webhook.async_generate_path(self.webhook_id)}"
+        issue_id = f"{ISSUE_HTTPS_WEBHOOK}_{self.config_entry.entry_id}"
+        if url.startswith("https://"):
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key=ISSUE_HTTPS_WEBHOOK,
+                translation_placeholders={
+                    "base_url": base,
+                    "bridge": self.config_entry.title,
+                    "network_link": "https://my.home-assistant.io/redirect/network/",
+                },
+            )
+            return
+        ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        if (problem := callback_url_problem(url)) is not None:
+            _LOGGER.warning("Cannot register %s with the bridge: %s", base, problem)
+            return
+        self.callback_url = url
+        await self._async_register_callback()
+
+    def _is_our_callback(self, url: str) -> bool:
+        """URLs of this entry's webhook, whatever host, and the built-in integration's."""
+        path = urlsplit(url).path.rstrip("/")
+        return path in (
+            webhook.async_generate_path(self.webhook_id),
+            webhook.async_generate_path(self.config_entry.entry_id),
+        )
+
+    async def _async_register_callback(self) -> None:
+        url = self.callback_url
+        if url is None:
+            return
+        self._callback_check_needed = False
+        self._polls_since_check = 0
+        slots_issue = f"{ISSUE_CALLBACK_SLOTS_FULL}_{self.config_entry.entry_id}"
+        try:
+            callbacks = await self.client.callback_list()
+            registered = False
+            others = []
+            outdated = []
+            for entry in callbacks:
+                if entry.url == url and not registered:
+                    registered = True
+                elif self._is_our_callback(entry.url):
+                    # An older address of this Home Assistant, or a duplicate.
+                    outdated.append(entry.callback_id)
+                else:
+                    others.append(entry.url)
+            await self._async_remove_callbacks(outdated)
+            if not registered:
+                if len(others) >= MAX_CALLBACKS:
+                    self._slots_full(slots_issue, others)
+                    return
+                await self.client.callback_add(url)
+                _LOGGER.debug("Registered callback with bridge %s", self.bridge_id)
+        except NukiCommandRefusedError as err:
+            if "too many" in err.message.lower():
+                self._slots_full(slots_issue, [])
+            else:
+                self._registration_failed(err)
+            return
+        except NukiError as err:
+            self._registration_failed(err)
+            return
+        ir.async_delete_issue(self.hass, DOMAIN, slots_issue)
+        self._registration_warned = False
+        self._set_push(True)
+
+    def _slots_full(self, issue_id: str, others: list[str]) -> None:
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_CALLBACK_SLOTS_FULL,
+            translation_placeholders={
+                "bridge": self.config_entry.title,
+                "host": self.config_entry.data[CONF_HOST],
+                "count": str(MAX_CALLBACKS),
+            },
+        )
+        self._set_push(False)
+
+    def _registration_failed(self, err: NukiError) -> None:
+        log = _LOGGER.debug if self._registration_warned else _LOGGER.warning
+        log(
+            "Could not register the callback with bridge %s (%s); polling until it works",
+            self.bridge_id,
+            err,
+        )
+        self._registration_warned = True
+        self._set_push(False)
+
+    def _set_push(self, active: bool) -> None:
+        self.push_active = active
+        interval = POLL_INTERVAL_PUSH if active else POLL_INTERVAL_NO_PUSH
+        # Takes effect when the next poll is scheduled.
+        self.update_interval = interval
+
+    async def _async_remove_callbacks(self, callback_ids: list[int]) -> None:
+        # Bridges number callbacks by position: removing one renumbers those
+        # after it, so the highest id goes first.
+        for callback_id in sorted(callback_ids, reverse=True):
+            _LOGGER.debug("Removing callback %s from bridge %s", callback_id, self.bridge_id)
+            await self.client.callback_remove(callback_id)
+
+    async def async_remove_callback(self) -> None:
+        """Best effort: take this entry's callbacks off the bridge."""
+        self.callback_url = None
+        try:
+            async with asyncio.timeout(15):
+                callbacks = await self.client.callback_list()
+                await self._async_remove_callbacks(
+                    [c.callback_id for c in callbacks if self._is_our_callback(c.url)]
+                )
+        except (NukiError, TimeoutError) as err:
+            _LOGGER.warning("Could not remove the callback from bridge %s: %s", self.bridge_id, err)
+
+    async def async_handle_webhook(
+        self, hass: HomeAssistant, webhook_id: str, request: web.Request
+    ) -> web.Response:
+        """A bridge callback: apply it at once; refuse bodies that are not one."""
+        body = await request.content.read(MAX_CALLBACK_BODY + 1)
+        if len(body) > MAX_CALLBACK_BODY:
+            self._reject(f"body larger than {MAX_CALLBACK_BODY} bytes")
+            return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        try:
+            update = CallbackUpdate.from_dict(json.loads(body))
+        except (ValueError, RecursionError, NukiError) as err:
+            self._reject(str(err))
+            return web.Response(status=HTTPStatus.BAD_REQUEST)
+        self.async_apply_callback(update)
+        return web.Response(status=HTTPStatus.OK)
+
+    def _reject(self, reason: str) -> None:
+        self.callbacks_rejected += 1
+        _LOGGER.warning("Ignoring a callback for bridge %s: %s", self.bridge_id, reason)
+
+    @callback
+    def async_apply_callback(self, update: CallbackUpdate) -> None:
+        if self.data is None:
+            return
+        key = update.key
+        device = self.data.get(key)
+        if device is None:
+            # The software bridge omits deviceType; match on the id when unambiguous.
+            matches = [k for k in self.data if k[0] == update.nuki_id]
+            if len(matches) != 1:
+                _LOGGER.debug("Callback for unknown device %s ignored", update.nuki_id)
+                return
+            key = matches[0]
+            device = self.data[key]
+        self.callbacks_received += 1
+        self.last_callback = dt_util.utcnow()
+        old = device.state
+        self.pending.pop(key, None)
+        if not self.push_active and self.callback_url is not None:
+            self._set_push(True)
+        data = dict(self.data)
+        data[key] = replace(device, state=old.merged_with(update.state))
+        self.async_set_updated_data(data)
+        self._note_ring(key, old, update.state)
+
+    # -- rings ----------------------------------------------------------------
+
+    @callback
+    def _note_ring(self, key: DeviceKey, old: DeviceState | None, new: DeviceState) -> None:
+        """Fire once per ring, however many callbacks and polls report it.
+
+        ringactionTimestamp tells a new ring from one already seen; the first
+        report of a device only sets the baseline, so a ring from before start
+        never fires.
+        """
+        if not key[1].is_opener:
+            return
+        first = key not in self._ring_seen
+        seen = self._ring_seen.get(key)
+        stamp = new.ring_action_timestamp
+        if first:
+            self._ring_seen[key] = stamp
+            return
+        if stamp is not None:
+            if seen is not None and stamp <= seen:
+                return
+            self._ring_seen[key] = stamp
+        elif new.ring_action_state and not (old and old.ring_action_state):
+            # No timestamp in this report: a poll carrying it must not fire again.
+            self._ring_seen[key] = dt_util.utcnow()
+        else:
+            return
+        self._fire_ring(key)
+
+    @callback
+    def _fire_ring(self, key: DeviceKey) -> None:
+        entity_id = er.async_get(self.hass).async_get_entity_id("lock", DOMAIN, str(key[0]))
+        self.hass.bus.async_fire(EVENT_NUKI, {"type": EVENT_TYPE_RING, "entity_id": entity_id})
+        for listener in list(self._ring_listeners.get(key, ())):
+            listener()
+
+    @callback
+    def async_add_ring_listener(self, key: DeviceKey, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        self._ring_listeners.setdefault(key, []).append(listener)
+
+        @callback
+        def remove() -> None:
+            self._ring_listeners[key].remove(listener)
+
+        return remove
+
+    # -- commands ---------------------------------------------------------------
+
+    async def async_command(
+        self,
+        key: DeviceKey,
+        action: LockAction | OpenerAction,
+        transition: str | None,
+    ) -> None:
+        """Send one action; show ``transition`` until the bridge reports a state."""
+        device = self.data[key]
+        pending: PendingCommand | None = None
+        if transition is not None:
+            pending = PendingCommand(transition, device.state)
+            self.pending[key] = pending
+            self.async_update_listeners()
+        try:
+            await self.client.lock_action(device.nuki_id, device.device_type, action)
+        except NukiError:
+            if pending is not None and self.pending.get(key) is pending:
+                del self.pending[key]
+                self.async_update_listeners()
+            raise
+        if pending is not None and self.pending.get(key) is pending:
+            pending.done = True
+            self._schedule_verify()
+        elif not self.push_active:
+            self._schedule_verify()
+
+    def _schedule_verify(self) -> None:
+        if self._verify_unsub is None:
+            self._verify_unsub = async_call_later(
+                self.hass, VERIFY_AFTER_COMMAND, self._async_verify
+            )
+
+    async def _async_verify(self, _now: datetime) -> None:
+        self._verify_unsub = None
+        if self.pending or not self.push_active:
+            await self.async_refresh()
+
+    async def async_shutdown(self) -> None:
+        if self._verify_unsub is not None:
+            self._verify_unsub()
+            self._verify_unsub = None
+        await super().async_shutdown()

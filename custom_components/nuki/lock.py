@@ -1,0 +1,227 @@
+"""Smart locks and openers as lock entities."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
+from homeassistant.components.lock import LockEntity, LockEntityFeature
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import entity_platform, service
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from nukilocal.const import LockAction, LockState, OpenerAction, OpenerState
+from nukilocal.models import Device
+
+from .const import (
+    ATTR_ENABLE,
+    ATTR_ENABLED,
+    ATTR_UNLATCH,
+    DOMAIN,
+    SERVICE_LOCK_N_GO,
+    SERVICE_SET_CONTINUOUS_MODE,
+)
+from .coordinator import LOCKING, OPENING, UNLOCKING, DeviceKey, NukiConfigEntry, NukiCoordinator
+from .entity import NukiEntity, nuki_command
+
+_LOGGER = logging.getLogger(__name__)
+
+# Commands queue in the library, one at a time per bridge.
+PARALLEL_UPDATES = 0
+
+HAS_PLATFORM_ENTITY_SERVICE = hasattr(service, "async_register_platform_entity_service")
+
+SERVICES: dict[str, tuple[vol.All, str]] = {
+    SERVICE_LOCK_N_GO: (
+        cv.make_entity_service_schema({vol.Optional(ATTR_UNLATCH, default=False): cv.boolean}),
+        "async_lock_n_go",
+    ),
+    SERVICE_SET_CONTINUOUS_MODE: (
+        vol.All(
+            cv.make_entity_service_schema(
+                {
+                    vol.Exclusive(ATTR_ENABLED, "enabled"): cv.boolean,
+                    vol.Exclusive(ATTR_ENABLE, "enabled"): cv.boolean,
+                }
+            ),
+            cv.has_at_least_one_key(ATTR_ENABLED, ATTR_ENABLE),
+        ),
+        "async_set_continuous_mode",
+    ),
+}
+
+_LOCK_UNLOCKED_STATES = {
+    LockState.UNLOCKED,
+    LockState.UNLOCKED_LOCK_N_GO,
+    LockState.UNLATCHED,
+    LockState.UNLATCHING,
+}
+_OPENER_KNOWN_STATES = {
+    OpenerState.ONLINE,
+    OpenerState.RTO_ACTIVE,
+    OpenerState.OPEN,
+    OpenerState.OPENING,
+}
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: NukiConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    coordinator = entry.runtime_data
+    known: set[DeviceKey] = set()
+
+    @callback
+    def add_new_devices() -> None:
+        new = [d for key, d in coordinator.data.items() if key not in known]
+        if not new:
+            return
+        known.update(d.key for d in new)
+        async_add_entities(_lock_entity(coordinator, device) for device in new)
+
+    add_new_devices()
+    entry.async_on_unload(coordinator.async_add_listener(add_new_devices))
+
+    if not HAS_PLATFORM_ENTITY_SERVICE:
+        platform = entity_platform.async_get_current_platform()
+        for name, (schema, method) in SERVICES.items():
+            platform.async_register_entity_service(name, schema, method)
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the entity services once, independent of config entries."""
+    if not HAS_PLATFORM_ENTITY_SERVICE:
+        # Releases before this helper register them with the lock platform.
+        return
+    for name, (schema, method) in SERVICES.items():
+        service.async_register_platform_entity_service(
+            hass, DOMAIN, name, entity_domain=LOCK_DOMAIN, func=method, schema=schema
+        )
+
+
+def _lock_entity(coordinator: NukiCoordinator, device: Device) -> NukiLockEntity:
+    if device.device_type.is_opener:
+        return NukiOpenerEntity(coordinator, device)
+    return NukiSmartLockEntity(coordinator, device)
+
+
+class NukiLockEntity(NukiEntity, LockEntity):
+    """What smart locks and openers share: the built-in's unique id and name."""
+
+    _attr_translation_key = "nuki_lock"
+    _attr_name = None
+    _attr_supported_features = LockEntityFeature.OPEN
+
+    def __init__(self, coordinator: NukiCoordinator, device: Device) -> None:
+        super().__init__(coordinator, device)
+        self._attr_unique_id = str(device.nuki_id)
+
+    @property
+    def _transition(self) -> str | None:
+        pending = self.coordinator.pending.get(self._key)
+        return pending.transition if pending else None
+
+    @property
+    def is_locking(self) -> bool:
+        return self._transition == LOCKING or self.device_state.is_locking
+
+    @property
+    def is_unlocking(self) -> bool:
+        return self._transition == UNLOCKING or self.device_state.is_unlocking
+
+    @property
+    def is_opening(self) -> bool:
+        return self._transition == OPENING or self.device_state.is_opening
+
+    @property
+    def is_open(self) -> bool:
+        return self.device_state.is_open
+
+    @property
+    def is_jammed(self) -> bool:
+        return self.device_state.is_jammed
+
+    async def _command(self, action: LockAction | OpenerAction, transition: str | None) -> None:
+        await self.coordinator.async_command(self._key, action, transition)
+
+    async def async_lock_n_go(self, unlatch: bool = False) -> None:
+        _LOGGER.debug("%s: lock 'n' go is for smart locks only, ignored", self.entity_id)
+
+    async def async_set_continuous_mode(
+        self, enabled: bool | None = None, enable: bool | None = None
+    ) -> None:
+        _LOGGER.debug("%s: continuous mode is for openers only, ignored", self.entity_id)
+
+
+class NukiSmartLockEntity(NukiLockEntity):
+    @property
+    def is_locked(self) -> bool | None:
+        state = self.device_state.state
+        if state == LockState.LOCKED:
+            return True
+        if state in _LOCK_UNLOCKED_STATES:
+            return False
+        # Uncalibrated, boot run, undefined: the bolt's position is unknown.
+        return None
+
+    @nuki_command
+    async def async_lock(self, **kwargs: Any) -> None:
+        await self._command(LockAction.LOCK, LOCKING)
+
+    @nuki_command
+    async def async_unlock(self, **kwargs: Any) -> None:
+        await self._command(LockAction.UNLOCK, UNLOCKING)
+
+    @nuki_command
+    async def async_open(self, **kwargs: Any) -> None:
+        await self._command(LockAction.UNLATCH, OPENING)
+
+    @nuki_command
+    async def async_lock_n_go(self, unlatch: bool = False) -> None:
+        action = LockAction.LOCK_N_GO_UNLATCH if unlatch else LockAction.LOCK_N_GO
+        await self._command(action, OPENING if unlatch else UNLOCKING)
+
+
+class NukiOpenerEntity(NukiLockEntity):
+    """Unlocked while the next ring opens the door (ring to open or continuous mode)."""
+
+    @property
+    def is_locked(self) -> bool | None:
+        state = self.device_state
+        if state.continuous_mode or state.state in _OPENER_KNOWN_STATES:
+            return not state.ring_to_open_active
+        return None
+
+    @nuki_command
+    async def async_lock(self, **kwargs: Any) -> None:
+        # In continuous mode switching ring to open off would leave the door
+        # opening on every ring: locking means continuous mode off then.
+        action = (
+            OpenerAction.DEACTIVATE_CONTINUOUS_MODE
+            if self.device_state.continuous_mode
+            else OpenerAction.DEACTIVATE_RTO
+        )
+        await self._command(action, LOCKING)
+
+    @nuki_command
+    async def async_unlock(self, **kwargs: Any) -> None:
+        await self._command(OpenerAction.ACTIVATE_RTO, UNLOCKING)
+
+    @nuki_command
+    async def async_open(self, **kwargs: Any) -> None:
+        await self._command(OpenerAction.ELECTRIC_STRIKE_ACTUATION, OPENING)
+
+    @nuki_command
+    async def async_set_continuous_mode(
+        self, enabled: bool | None = None, enable: bool | None = None
+    ) -> None:
+        on = enabled if enabled is not None else bool(enable)
+        if on:
+            await self._command(OpenerAction.ACTIVATE_CONTINUOUS_MODE, UNLOCKING)
+        else:
+            await self._command(OpenerAction.DEACTIVATE_CONTINUOUS_MODE, LOCKING)

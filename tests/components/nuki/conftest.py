@@ -1,0 +1,124 @@
+"""Fixtures for the Nuki integration's tests: a bridge stand-in on a real port.
+
+``bridge`` is a started :class:`BridgeSimulator` with the default devices,
+``mock_config_entry`` an entry pointing at it (not yet added), and
+``setup_integration`` adds and sets up an entry. ``push_url`` serves Home
+Assistant's HTTP app on a real 127.0.0.1 port and makes it the internal URL, so
+callbacks the stand-in POSTs reach the webhook over a socket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
+from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.nuki.const import (
+    CONF_ENCRYPT_TOKEN,
+    CONF_TOKEN_MODE,
+    CONF_WEBHOOK_ID,
+    DOMAIN,
+)
+from nukilocal.models import hex_id
+from nukilocal.sim.bridge import BridgeSimulator
+
+TOKEN = "abc123def456"
+WEBHOOK_ID = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+FRONT_DOOR = 1015571181
+BACK_DOOR = 437991291
+OPENER = 930999314
+# Devices run 100 times faster than real ones: a motor turn takes 15 ms.
+TIME_FACTOR = 0.01
+
+type SetupIntegration = Callable[..., Awaitable[MockConfigEntry]]
+
+
+@pytest.fixture(autouse=True)
+def fast_bridge_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the client's pause between requests short; one-in-flight still holds."""
+    monkeypatch.setattr("custom_components.nuki.BRIDGE_REQUEST_INTERVAL", 0.005)
+
+
+@pytest.fixture
+async def bridge(socket_enabled: None) -> AsyncGenerator[BridgeSimulator]:
+    async with BridgeSimulator(TOKEN, time_factor=TIME_FACTOR) as sim:
+        yield sim
+
+
+def entry_data(bridge: BridgeSimulator, **extra: Any) -> dict[str, Any]:
+    return {
+        CONF_HOST: bridge.host,
+        CONF_PORT: bridge.port,
+        CONF_TOKEN: TOKEN,
+        CONF_ENCRYPT_TOKEN: True,
+        CONF_TOKEN_MODE: "encrypted",
+        CONF_WEBHOOK_ID: WEBHOOK_ID,
+        **extra,
+    }
+
+
+@pytest.fixture
+def mock_config_entry(bridge: BridgeSimulator) -> MockConfigEntry:
+    bridge_id = hex_id(bridge.hardware_id)
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=bridge_id,
+        unique_id=bridge_id,
+        data=entry_data(bridge),
+        version=1,
+        minor_version=1,
+        entry_id="01JNUKIENTRY0000000000000",
+    )
+
+
+@pytest.fixture
+def setup_integration(hass: HomeAssistant) -> SetupIntegration:
+    async def setup(
+        entry: MockConfigEntry, expect: ConfigEntryState = ConfigEntryState.LOADED
+    ) -> MockConfigEntry:
+        entry.add_to_hass(hass)
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        assert entry.state is expect
+        return entry
+
+    return setup
+
+
+@pytest.fixture
+async def push_url(hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator) -> str:
+    # Routes must exist before the test server freezes the router.
+    assert await async_setup_component(hass, "webhook", {})
+    client = await hass_client_no_auth()
+    url = f"http://127.0.0.1:{client.port}"
+    await async_process_ha_core_config(hass, {"internal_url": url})
+    return url
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    setup_integration: SetupIntegration,
+) -> MockConfigEntry:
+    """The integration set up against the stand-in, updates by polling only."""
+    return await setup_integration(mock_config_entry)
+
+
+@pytest.fixture
+async def init_integration_push(
+    hass: HomeAssistant,
+    push_url: str,
+    mock_config_entry: MockConfigEntry,
+    setup_integration: SetupIntegration,
+) -> MockConfigEntry:
+    """The integration set up with its callback registered at the stand-in."""
+    return await setup_integration(mock_config_entry)
