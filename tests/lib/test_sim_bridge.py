@@ -449,6 +449,18 @@ async def test_callbacks_delivered_in_order(
     assert bridge_sim.stats.callbacks_posted == 3
 
 
+async def test_callbacks_on_final_states_only(
+    http: aiohttp.ClientSession, receiver: CallbackReceiver
+) -> None:
+    async with BridgeSimulator(SIM_TOKEN, time_factor=0.01, callback_transitional=False) as sim:
+        sim.add_callback(receiver.url)
+        await call(http, sim, "/lockAction", nukiId=FRONT_DOOR, deviceType=4, action=3)
+        lock = sim.lock(FRONT_DOOR)
+        await lock.wait_for_state(LockState.UNLOCKED, timeout=WAIT)
+        bodies = await receiver.wait_for(2)
+        assert [b["state"] for b in bodies] == [LockState.UNLATCHED, LockState.UNLOCKED]
+
+
 async def test_callback_add_rules(bridge_sim: BridgeSimulator, http: aiohttp.ClientSession) -> None:
     assert (await call(http, bridge_sim, "/callback/add", url="https://x.test/a"))[0] == 400
     assert (await call(http, bridge_sim, "/callback/add", url="not a url"))[0] == 400

@@ -392,7 +392,7 @@ class BridgeSimulator:
         self._add_log(
             {"type": "DeviceStateChanged", "nukiId": device.nuki_id, "state": device.state_id}
         )
-        if not self.callback_transitional and device.busy:
+        if not self.callback_transitional and device.is_transitional:
             return
         body = device.callback_body()
         for target in self._callbacks:

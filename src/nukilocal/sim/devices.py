@@ -88,6 +88,7 @@ OPENER_OPEN_SECONDS = 3.0
 # The Nuki app's default time after which ring to open switches itself off.
 RTO_TIMEOUT_SECONDS = 20 * 60.0
 BATTERY_CRITICAL_BELOW = 20
+_LOCK_MOVING = frozenset({LockState.UNLOCKING, LockState.LOCKING, LockState.UNLATCHING})
 
 DeviceListener = Callable[["SimDevice"], None]
 
@@ -189,6 +190,11 @@ class SimDevice:
     @property
     def busy(self) -> bool:
         """True while a command runs; transports refuse new commands then."""
+        return False
+
+    @property
+    def is_transitional(self) -> bool:
+        """A moving state (locking, opening ...) that a final state will follow."""
         return False
 
     def _extra_state(self, data: dict[str, Any]) -> None:
@@ -426,6 +432,10 @@ class SimSmartLock(SimDevice):
         return self._motor_running
 
     @property
+    def is_transitional(self) -> bool:
+        return self.state in _LOCK_MOVING
+
+    @property
     def jam_pending(self) -> int:
         return self._jams
 
@@ -641,6 +651,10 @@ class SimOpener(SimDevice):
     @property
     def busy(self) -> bool:
         return self._busy
+
+    @property
+    def is_transitional(self) -> bool:
+        return self.state is OpenerState.OPENING
 
     @property
     def continuous_mode(self) -> bool:
