@@ -220,8 +220,15 @@ class BridgeClient:
         _LOGGER.debug("GET %s/%s %s", self.base_url, endpoint, sorted(params or {}))
         try:
             async with asyncio.timeout(limit):
-                async with self._get_session().get(
-                    f"{self.base_url}/{endpoint}", params=query, allow_redirects=False
+                async with self._get_session().request(
+                    # aiohttp silently sends an idempotent method ("GET") a second
+                    # time when the connection drops; every bridge action is a GET.
+                    # It only does so for the upper-case spelling, so actions are
+                    # sent as "get" (the wire still says GET). A test guards this.
+                    "get" if is_action else "GET",
+                    f"{self.base_url}/{endpoint}",
+                    params=query,
+                    allow_redirects=False,
                 ) as response:
                     return response.status, await response.text(errors="replace")
         except aiohttp.ClientConnectorError as err:

@@ -333,7 +333,7 @@ class BridgeInfo:
     """``/info``: what the bridge says about itself."""
 
     bridge_type: BridgeType
-    hardware_id: int
+    hardware_id: int | None
     server_id: int | None
     firmware_version: str | None
     wifi_firmware_version: str | None
@@ -351,8 +351,10 @@ class BridgeInfo:
         ids = data.get("ids")
         ids = ids if isinstance(ids, dict) else {}
         hardware_id = _int(ids.get("hardwareId"))
-        if hardware_id is None:
-            raise NukiInvalidResponseError("/info answer has no ids.hardwareId")
+        server_id = _int(ids.get("serverId"))
+        # Software bridges have no hardware id; their server id identifies them.
+        if hardware_id is None and server_id is None:
+            raise NukiInvalidResponseError("/info answer has neither hardwareId nor serverId")
         versions = data.get("versions")
         versions = versions if isinstance(versions, dict) else {}
         scans = data.get("scanResults")
@@ -367,7 +369,7 @@ class BridgeInfo:
         return cls(
             bridge_type=BridgeType(bridge_type if bridge_type is not None else 1),
             hardware_id=hardware_id,
-            server_id=_int(ids.get("serverId")),
+            server_id=server_id,
             firmware_version=_str(versions.get("firmwareVersion")),
             wifi_firmware_version=_str(versions.get("wifiFirmwareVersion")),
             app_version=_str(versions.get("appVersion")),
@@ -380,8 +382,13 @@ class BridgeInfo:
 
     @property
     def bridge_id(self) -> str:
-        """The bridge id as users see it: upper-case hex of ``hardwareId``."""
-        return hex_id(self.hardware_id)
+        """The bridge id as users see it: upper-case hex of ``hardwareId``.
+
+        A software bridge has none; its ``serverId`` stands in.
+        """
+        number = self.hardware_id if self.hardware_id is not None else self.server_id
+        assert number is not None  # from_dict guarantees one of them
+        return hex_id(number)
 
     @property
     def version(self) -> str | None:

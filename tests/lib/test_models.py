@@ -240,17 +240,19 @@ def test_software_bridge_and_old_scan_result_spelling() -> None:
     info = BridgeInfo.from_dict(
         {
             "bridgeType": 2,
-            "ids": {"hardwareId": 10},
+            "ids": {"serverId": 10},
             "versions": {"appVersion": "1.2.3"},
             "scanResults": [{"type": 2, "nukiId": 3, "name": "x"}, {"name": "no id"}],
         }
     )
     assert info.bridge_type is BridgeType.SOFTWARE
     assert info.version == "1.2.3"
+    assert info.hardware_id is None
+    assert info.bridge_id == "A"
     assert [s.device_type for s in info.scan_results] == [DeviceType.OPENER]
 
 
-@pytest.mark.parametrize("data", [None, [], {"ids": {}}, {"ids": "x"}])
+@pytest.mark.parametrize("data", [None, [], {"ids": {}}, {"ids": "x"}, {"ids": {"serverId": "x"}}])
 def test_bridge_info_without_hardware_id_is_invalid(data: object) -> None:
     with pytest.raises(NukiInvalidResponseError):
         BridgeInfo.from_dict(data)
