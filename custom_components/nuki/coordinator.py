@@ -386,11 +386,14 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         if first:
             self._ring_seen[key] = stamp
             return
+        rising = bool(new.ring_action_state) and not (old and old.ring_action_state)
         if stamp is not None:
-            if seen is not None and stamp <= seen:
+            # Stamps have whole seconds: a second ring within the same second
+            # shows only as ringactionState rising again.
+            if seen is not None and (stamp < seen or (stamp == seen and not rising)):
                 return
             self._ring_seen[key] = stamp
-        elif new.ring_action_state and not (old and old.ring_action_state):
+        elif rising:
             # No timestamp in this report: a poll carrying it must not fire again.
             self._ring_seen[key] = dt_util.utcnow()
         else:

@@ -9,17 +9,21 @@ callbacks the stand-in POSTs reach the webhook over a socket.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.nuki.const import (
     CONF_ENCRYPT_TOKEN,
@@ -39,6 +43,12 @@ OPENER = 930999314
 TIME_FACTOR = 0.01
 
 type SetupIntegration = Callable[..., Awaitable[MockConfigEntry]]
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots of states and registry entries without random ids and times."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture(autouse=True)
@@ -104,8 +114,16 @@ async def push_url(hass: HomeAssistant, hass_client_no_auth: ClientSessionGenera
 
 
 @pytest.fixture
+def no_local_url() -> Generator[None]:
+    """Home Assistant has no URL the bridge could call: updates by polling only."""
+    with patch("custom_components.nuki.coordinator.get_url", side_effect=NoURLAvailableError):
+        yield
+
+
+@pytest.fixture
 async def init_integration(
     hass: HomeAssistant,
+    no_local_url: None,
     mock_config_entry: MockConfigEntry,
     setup_integration: SetupIntegration,
 ) -> MockConfigEntry:

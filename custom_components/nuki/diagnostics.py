@@ -1,0 +1,56 @@
+"""Diagnostics: what the bridge reports and how updates reach Home Assistant."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_TOKEN
+from homeassistant.core import HomeAssistant
+
+from .const import CONF_WEBHOOK_ID
+from .coordinator import NukiConfigEntry
+
+# The callback URL contains the webhook id, which is as good as a password.
+TO_REDACT = {CONF_TOKEN, CONF_WEBHOOK_ID, "callback_url"}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: NukiConfigEntry
+) -> dict[str, Any]:
+    coordinator = entry.runtime_data
+    info = asdict(coordinator.info)
+    return {
+        "entry": async_redact_data(
+            {"data": dict(entry.data), "version": entry.version, "minor": entry.minor_version},
+            TO_REDACT,
+        ),
+        "bridge": info,
+        "push": async_redact_data(
+            {
+                "callback_url": coordinator.callback_url,
+                "push_active": coordinator.push_active,
+                "callbacks_received": coordinator.callbacks_received,
+                "callbacks_rejected": coordinator.callbacks_rejected,
+                "last_callback": coordinator.last_callback,
+                "polls": coordinator.polls,
+                "poll_interval_seconds": coordinator.update_interval.total_seconds()
+                if coordinator.update_interval
+                else None,
+                "last_update_success": coordinator.last_update_success,
+            },
+            TO_REDACT,
+        ),
+        "devices": [
+            {
+                "nuki_id": device.nuki_id,
+                "device_type": device.device_type,
+                "name": device.name,
+                "firmware_version": device.firmware_version,
+                "state": asdict(device.state),
+                "pending": coordinator.pending.get(key) is not None,
+            }
+            for key, device in (coordinator.data or {}).items()
+        ],
+    }
