@@ -154,6 +154,24 @@ def _clean_port(raw: object) -> int | None:
     return int(value)
 
 
+def _read_connection_input(
+    user_input: Mapping[str, Any],
+) -> tuple[str, int | None, str, TokenMode, dict[str, str]]:
+    """Host, port, token (empty: none given) and mode of a form, with field errors."""
+    host = _clean_host(user_input.get(CONF_HOST))
+    port = _clean_port(user_input.get(CONF_PORT, DEFAULT_PORT))
+    token = str(user_input.get(CONF_TOKEN) or "").strip()
+    mode = TokenMode(user_input.get(CONF_TOKEN_MODE, TokenMode.ENCRYPTED))
+    errors: dict[str, str] = {}
+    if not _valid_host(host):
+        errors[CONF_HOST] = "invalid_host"
+    if port is None:
+        errors[CONF_PORT] = "invalid_port"
+    if token and not TOKEN_MIN_LENGTH <= len(token) <= TOKEN_MAX_LENGTH:
+        errors[CONF_TOKEN] = "invalid_token_length"
+    return host, port, token, mode, errors
+
+
 def _entry_data(host: str, port: int, token: str, mode: TokenMode) -> dict[str, Any]:
     # encrypt_token is what the built-in integration reads: keep it in step with token_mode.
     return {
@@ -233,16 +251,7 @@ class NukiConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         errors: dict[str, str] = {}
         if user_input is not None:
-            host = _clean_host(user_input.get(CONF_HOST))
-            port = _clean_port(user_input.get(CONF_PORT, DEFAULT_PORT))
-            token = str(user_input.get(CONF_TOKEN) or "").strip()
-            mode = TokenMode(user_input.get(CONF_TOKEN_MODE, TokenMode.ENCRYPTED))
-            if not _valid_host(host):
-                errors[CONF_HOST] = "invalid_host"
-            if port is None:
-                errors[CONF_PORT] = "invalid_port"
-            if token and not TOKEN_MIN_LENGTH <= len(token) <= TOKEN_MAX_LENGTH:
-                errors[CONF_TOKEN] = "invalid_token_length"
+            host, port, token, mode, errors = _read_connection_input(user_input)
             if not errors and port is not None:
                 self._host, self._port, self._token_mode = host, port, mode
                 if not token:
@@ -311,25 +320,24 @@ class NukiConfigFlow(ConfigFlow, domain=DOMAIN):
     # -- button: obtain a token with /auth -----------------------------------
 
     async def async_step_button(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Tell the user to go to the bridge; the 30 s start when they submit."""
-        if user_input is not None:
-            self._button_error = None
-            return await self.async_step_button_wait()
-        errors = {"base": self._button_error} if self._button_error else {}
-        self._button_error = None
-        return self.async_show_form(
-            step_id="button",
-            data_schema=vol.Schema({}),
-            errors=errors,
-            description_placeholders=self._placeholders(),
-        )
+        """Tell the user to go to the bridge, then run ``/auth`` while they press its button.
 
-    async def async_step_button_wait(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """``/auth`` runs while the user presses the bridge's button."""
+        One step for both because Home Assistant re-enters the step that showed
+        the progress when the task ends: a running or finished task tells the
+        two calls apart from the first one, which shows the form.
+        """
         if self._auth_task is None:
+            if user_input is None:
+                errors = {"base": self._button_error} if self._button_error else {}
+                self._button_error = None
+                return self.async_show_form(
+                    step_id="button",
+                    data_schema=vol.Schema({}),
+                    errors=errors,
+                    description_placeholders=self._placeholders(),
+                )
             assert self._host is not None
+            # The 30 s of the bridge start now, not when the form was shown.
             self._auth_task = self.hass.async_create_task(
                 self._client(self._host, self._port, None, self._token_mode).request_token(),
                 "nuki bridge token request",
@@ -353,7 +361,9 @@ class NukiConfigFlow(ConfigFlow, domain=DOMAIN):
             self._button_error = "unknown"
         except Exception as err:  # the flow must stay usable whatever happened
             _LOGGER.error(
-                "Unexpected error while requesting a token from %s: %s", self._host, type(err)
+                "Unexpected error while requesting a token from %s: %s",
+                self._host,
+                type(err).__name__,
             )
             self._button_error = "unknown"
         if self._button_error == "button_not_pressed":
@@ -489,16 +499,7 @@ class NukiConfigFlow(ConfigFlow, domain=DOMAIN):
             self._port = entry.data.get(CONF_PORT, DEFAULT_PORT)
             self._token_mode = entry_token_mode(entry.data)
         else:
-            host = _clean_host(user_input.get(CONF_HOST))
-            port = _clean_port(user_input.get(CONF_PORT, DEFAULT_PORT))
-            token = str(user_input.get(CONF_TOKEN) or "").strip()
-            mode = TokenMode(user_input.get(CONF_TOKEN_MODE, TokenMode.ENCRYPTED))
-            if not _valid_host(host):
-                errors[CONF_HOST] = "invalid_host"
-            if port is None:
-                errors[CONF_PORT] = "invalid_port"
-            if token and not TOKEN_MIN_LENGTH <= len(token) <= TOKEN_MAX_LENGTH:
-                errors[CONF_TOKEN] = "invalid_token_length"
+            host, port, token, mode, errors = _read_connection_input(user_input)
             token = token or entry.data[CONF_TOKEN]
             if not errors and port is not None:
                 self._token_mode = mode
