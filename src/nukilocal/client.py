@@ -192,8 +192,8 @@ class BridgeClient:
                     return self._interpret(endpoint, status, body)
                 if attempt >= self.busy_retries:
                     raise NukiBridgeBusyError(
-                        f"the bridge stayed busy (503) for /{endpoint} after "
-                        f"{attempt + 1} attempts; the command was not executed"
+                        f"the bridge answered /{endpoint} with 503 (busy, or the device out "
+                        f"of its reach) {attempt + 1} times; nothing was executed"
                     )
                 delay = self.busy_backoff * 2**attempt
                 attempt += 1

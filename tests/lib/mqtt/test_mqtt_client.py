@@ -6,7 +6,6 @@ import asyncio
 
 import aiomqtt
 import pytest
-from conftest import LOCK_ID, USERS, ClientFactory, WifiLockFactory
 
 from nukilocal.const import CommandResponse, LockAction, LockState, Trigger
 from nukilocal.exceptions import (
@@ -26,6 +25,7 @@ from nukilocal.mqtt.protocol import (
     topic,
 )
 from nukilocal.sim.devices import SimSmartLock
+from tests.lib.mqtt.conftest import LOCK_ID, USERS, ClientFactory, WifiLockFactory
 from tests.support.mosquitto import MOSQUITTO_PUB, MOSQUITTO_SUB, Mosquitto
 
 

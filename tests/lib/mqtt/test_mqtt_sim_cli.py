@@ -6,7 +6,6 @@ import argparse
 import asyncio
 
 import pytest
-from conftest import LOCK_ID, ClientFactory, WifiLockFactory
 
 from nukilocal.cli import mqtt as mqtt_cli
 from nukilocal.const import LockState
@@ -14,6 +13,7 @@ from nukilocal.exceptions import NukiCommandRefusedError, NukiError
 from nukilocal.mqtt.protocol import DiscoveryMessage, DiscoverySuffix, Message, discovery_topic
 from nukilocal.sim.devices import SimSmartLock
 from nukilocal.sim.wifilock import discovery_configs
+from tests.lib.mqtt.conftest import LOCK_ID, ClientFactory, WifiLockFactory
 from tests.support.mosquitto import Mosquitto
 
 
