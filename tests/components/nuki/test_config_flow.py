@@ -23,6 +23,7 @@ from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nuki.const import CONF_ENCRYPT_TOKEN, CONF_TOKEN_MODE, DOMAIN
+from nukilocal.const import BridgeType
 from nukilocal.sim import BridgeSimulator
 
 TOKEN = "abc123def456"
@@ -159,6 +160,15 @@ async def test_user_defaults_port_and_mode(hass: HomeAssistant) -> None:
         if key.default is not vol.UNDEFINED
     }
     assert defaults == {CONF_PORT: 8080, CONF_TOKEN_MODE: "encrypted"}
+
+
+async def test_user_software_bridge(hass: HomeAssistant) -> None:
+    """A software bridge has no hardwareId; its serverId is the entry's unique id."""
+    async with BridgeSimulator(TOKEN, bridge_type=BridgeType.SOFTWARE) as software:
+        result = await start_user_flow(hass)
+        result = await configure(hass, result["flow_id"], user_input(software))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == f"{software.server_id:X}"
 
 
 async def test_user_cannot_connect_then_recovers(
