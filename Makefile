@@ -13,7 +13,7 @@ test: setup
 	@scripts/test.sh
 
 lint: setup
-	@.venv/bin/ruff check src custom_components tests bench
+	@.venv/bin/ruff check src custom_components tests bench scripts
 	@.venv/bin/mypy
 
 clean:

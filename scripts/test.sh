@@ -9,8 +9,8 @@ mkdir -p .artifacts
 rm -f .coverage .coverage.*
 
 echo "== ruff"
-ruff check src custom_components tests bench
-ruff format --check src custom_components tests bench
+ruff check src custom_components tests bench scripts
+ruff format --check src custom_components tests bench scripts
 
 echo "== mypy --strict (library)"
 mypy
