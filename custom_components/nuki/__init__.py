@@ -21,7 +21,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from nukilocal.client import DEFAULT_REQUEST_INTERVAL, BridgeClient
+from nukilocal.client import DEFAULT_BUSY_BACKOFF, DEFAULT_REQUEST_INTERVAL, BridgeClient
 from nukilocal.const import TokenMode
 from nukilocal.exceptions import NukiAuthError, NukiError
 from nukilocal.models import hex_id
@@ -44,6 +44,8 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 # Pause between two requests to one bridge; bursts can hang a real bridge.
 BRIDGE_REQUEST_INTERVAL = DEFAULT_REQUEST_INTERVAL
+# First wait before a request the bridge answered with 503 is tried again.
+BRIDGE_BUSY_BACKOFF = DEFAULT_BUSY_BACKOFF
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -68,6 +70,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: NukiConfigEntry) -> bool
         token_mode=token_mode(dict(entry.data)),
         session=async_get_clientsession(hass),
         request_interval=BRIDGE_REQUEST_INTERVAL,
+        busy_backoff=BRIDGE_BUSY_BACKOFF,
     )
     try:
         info = await client.info()

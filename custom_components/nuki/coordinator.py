@@ -27,7 +27,12 @@ from homeassistant.util import dt as dt_util
 
 from nukilocal.client import BridgeClient, callback_url_problem
 from nukilocal.const import MAX_CALLBACKS, DeviceType, LockAction, OpenerAction
-from nukilocal.exceptions import NukiAuthError, NukiCommandRefusedError, NukiError
+from nukilocal.exceptions import (
+    NukiAuthError,
+    NukiCommandRefusedError,
+    NukiError,
+    NukiOutcomeUnknownError,
+)
 from nukilocal.models import BridgeInfo, CallbackUpdate, Device, DeviceState
 
 from .const import (
@@ -113,6 +118,7 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         self._ring_seen: dict[DeviceKey, datetime | None] = {}
         self._ring_listeners: dict[DeviceKey, list[CALLBACK_TYPE]] = {}
         self._verify_unsub: CALLBACK_TYPE | None = None
+        self._verify_forced = False
 
     # -- polling --------------------------------------------------------------
 
@@ -313,6 +319,9 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
 
     async def async_remove_callback(self) -> None:
         """Best effort: take this entry's callbacks off the bridge."""
+        if self.callback_url is None:
+            # Never registered (no usable URL) or already removed.
+            return
         self.callback_url = None
         try:
             async with asyncio.timeout(15):
@@ -434,10 +443,13 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
             self.async_update_listeners()
         try:
             await self.client.lock_action(device.nuki_id, device.device_type, action)
-        except NukiError:
+        except NukiError as err:
             if pending is not None and self.pending.get(key) is pending:
                 del self.pending[key]
                 self.async_update_listeners()
+            if isinstance(err, NukiOutcomeUnknownError):
+                # The device may have moved: learn where it is.
+                self._schedule_verify(force=True)
             raise
         if pending is not None and self.pending.get(key) is pending:
             pending.done = True
@@ -445,7 +457,8 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         elif not self.push_active:
             self._schedule_verify()
 
-    def _schedule_verify(self) -> None:
+    def _schedule_verify(self, *, force: bool = False) -> None:
+        self._verify_forced |= force
         if self._verify_unsub is None:
             self._verify_unsub = async_call_later(
                 self.hass, VERIFY_AFTER_COMMAND, self._async_verify
@@ -453,7 +466,9 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
 
     async def _async_verify(self, _now: datetime) -> None:
         self._verify_unsub = None
-        if self.pending or not self.push_active:
+        forced, self._verify_forced = self._verify_forced, False
+        # With push working, callbacks usually reported the result already.
+        if forced or self.pending or not self.push_active:
             await self.async_refresh()
 
     async def async_shutdown(self) -> None:

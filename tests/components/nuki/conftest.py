@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import PropertyMock, patch
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
@@ -51,10 +51,22 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Entities disabled by default are created enabled."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+        new_callable=PropertyMock,
+    ):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def fast_bridge_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the client's pause between requests short; one-in-flight still holds."""
+    """Keep the client's pauses short; one request in flight still holds."""
     monkeypatch.setattr("custom_components.nuki.BRIDGE_REQUEST_INTERVAL", 0.005)
+    monkeypatch.setattr("custom_components.nuki.BRIDGE_BUSY_BACKOFF", 0.002)
 
 
 @pytest.fixture
@@ -107,6 +119,7 @@ def setup_integration(hass: HomeAssistant) -> SetupIntegration:
 async def push_url(hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator) -> str:
     # Routes must exist before the test server freezes the router.
     assert await async_setup_component(hass, "webhook", {})
+    assert await async_setup_component(hass, "diagnostics", {})
     client = await hass_client_no_auth()
     url = f"http://127.0.0.1:{client.port}"
     await async_process_ha_core_config(hass, {"internal_url": url})

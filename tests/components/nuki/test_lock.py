@@ -264,3 +264,43 @@ async def test_failed_command_restores_state(
     assert "Front door did not carry out the command" in str(err.value)
     # No transition left behind: the entity shows what the bridge reported.
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
+
+
+@pytest.mark.parametrize(
+    ("fault", "translation_key", "text"),
+    [
+        ("busy", "bridge_busy", "was not sent"),
+        ("reset", "outcome_unknown", "may or may not have been carried out"),
+        ("unpaired", "unknown_device", "no longer knows Front door"),
+        ("down", "cannot_connect", "Cannot reach the Nuki Bridge"),
+    ],
+)
+async def test_command_errors_translated(
+    hass: HomeAssistant,
+    bridge: BridgeSimulator,
+    init_integration: MockConfigEntry,
+    fault: str,
+    translation_key: str,
+    text: str,
+) -> None:
+    lock = bridge.lock(FRONT_DOOR)
+    if fault == "busy":
+        bridge.faults.force_503 = 50
+    elif fault == "reset":
+        bridge.faults.reset = 1
+    elif fault == "unpaired":
+        bridge.remove_device(FRONT_DOOR)
+    else:
+        await bridge.stop()
+    lock_actions = bridge.stats.requests["/lockAction"]
+    with pytest.raises(HomeAssistantError) as err:
+        await call(hass, SERVICE_UNLOCK, FRONT)
+    assert err.value.translation_domain == "nuki"
+    assert err.value.translation_key == translation_key
+    assert text in str(err.value)
+    assert hass.states.get(FRONT).state == HaLockState.LOCKED
+    if fault == "reset":
+        # Sent once, never again: the lock may have moved.
+        assert bridge.stats.requests["/lockAction"] == lock_actions + 1
+    if fault == "busy":
+        assert lock.state is LockState.LOCKED
