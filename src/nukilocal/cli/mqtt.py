@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import signal
 from collections.abc import Awaitable, Callable
 
 from rich.console import Console
@@ -134,8 +135,11 @@ async def _watch(args: argparse.Namespace) -> int:
     client.add_state_listener(on_state)
     client.add_event_listener(on_event)
     client.add_connection_listener(on_connection)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     async with client:
-        stop = asyncio.Event()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(args.duration):
                 await stop.wait()

@@ -222,9 +222,9 @@ async def test_refusals_from_the_stand_in(
     await client.wait_for_lock(LOCK_ID, lambda lock: lock.state.is_jammed)
     await client.wait_for_lock(LOCK_ID, lambda lock: lock.state.is_locked)
 
-    # Busy: a button press is still running the motor (slowed down so that
-    # the command surely arrives while it runs).
-    sim_lock.clock.time_factor = 0.3
+    # Busy: a button press is still running the motor (at real speed, so that
+    # the command surely arrives while it runs, however loaded the machine).
+    sim_lock.clock.time_factor = 1.0
     await sim_lock.perform(LockAction.FULL_LOCK, wait=False, trigger=Trigger.BUTTON)
     with pytest.raises(NukiCommandRefusedError) as caught:
         await client.send_action(LOCK_ID, LockAction.UNLOCK, timeout=5)

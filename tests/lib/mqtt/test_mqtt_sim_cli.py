@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import signal
+import sys
 
 import pytest
 
@@ -97,18 +100,29 @@ async def test_cli_without_locks(mosquitto: Mosquitto) -> None:
         await _run("mqtt", "lock", "--broker", mosquitto.url())
 
 
-async def test_cli_watch_env_broker(
-    mosquitto: Mosquitto,
-    make_wifilock: WifiLockFactory,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+async def test_cli_watch_env_broker(mosquitto: Mosquitto, make_wifilock: WifiLockFactory) -> None:
     await make_wifilock(mosquitto.url())
-    monkeypatch.setenv("NUKI_MQTT_URL", mosquitto.url())
-    assert await _run("mqtt", "watch", "--duration", "2") == 0
-    out = capsys.readouterr().out
-    assert "connected to broker" in out
-    assert "3C8862ED Front door: locked" in out
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "nukilocal.cli",
+        "mqtt",
+        "watch",
+        env={**os.environ, "NUKI_MQTT_URL": mosquitto.url(), "COLUMNS": "200"},
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    seen = ""
+    try:
+        while "3C8862ED Front door: locked" not in seen:
+            line = await asyncio.wait_for(process.stdout.readline(), 30)
+            assert line, f"watch ended early: {seen!r}"
+            seen += line.decode()
+    finally:
+        process.send_signal(signal.SIGINT)
+        await asyncio.wait_for(process.wait(), 30)
+    assert "connected to broker" in seen
+    assert process.returncode == 0
 
 
 async def test_cli_credentials(capsys: pytest.CaptureFixture[str]) -> None:
