@@ -32,6 +32,7 @@ from nukilocal.exceptions import (
     NukiCommandRefusedError,
     NukiError,
     NukiOutcomeUnknownError,
+    NukiTimeoutError,
 )
 from nukilocal.models import BridgeInfo, CallbackUpdate, Device, DeviceState
 
@@ -52,6 +53,8 @@ _LOGGER = logging.getLogger(__name__)
 
 type DeviceKey = tuple[int, DeviceType]
 type NukiConfigEntry = ConfigEntry[NukiCoordinator]
+
+REGISTER_TIMEOUT: Final = 30
 
 # Transitions shown before the bridge reports anything.
 LOCKING: Final = "locking"
@@ -228,7 +231,12 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
             _LOGGER.warning("Cannot register %s with the bridge: %s", base, problem)
             return
         self.callback_url = url
-        await self._async_register_callback()
+        try:
+            # Set-up must not hang on a bridge that takes each request slowly.
+            async with asyncio.timeout(REGISTER_TIMEOUT):
+                await self._async_register_callback()
+        except TimeoutError:
+            self._registration_failed(NukiTimeoutError("callback registration timed out"))
 
     def _is_our_callback(self, url: str) -> bool:
         """URLs of this entry's webhook, whatever host, and the built-in integration's."""

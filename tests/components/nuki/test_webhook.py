@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from unittest.mock import patch
 
 import pytest
 from aiohttp import web
@@ -244,3 +246,34 @@ async def test_callback_applied_at_once(
     response = await client.post(WEBHOOK_PATH, json=body)
     assert response.status == 200
     assert hass.states.get("lock.front_door").state == HaLockState.JAMMED
+
+
+class HangingCallbackListBridge(BridgeSimulator):
+    """A bridge that never answers /callback/list."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.release = asyncio.Event()
+
+    async def _callback_list(self, request: web.Request) -> web.StreamResponse:
+        await self.release.wait()
+        return await super()._callback_list(request)
+
+
+async def test_registration_timeout_does_not_block_setup(
+    hass: HomeAssistant,
+    socket_enabled: None,
+    push_url: str,
+    setup_integration: SetupIntegration,
+) -> None:
+    async with HangingCallbackListBridge(TOKEN, time_factor=0.01) as bridge:
+        entry = MockConfigEntry(
+            domain=DOMAIN, unique_id="3C622613", title="3C622613", data=entry_data(bridge)
+        )
+        try:
+            with patch("custom_components.nuki.coordinator.REGISTER_TIMEOUT", 0.2):
+                await setup_integration(entry)
+            assert not entry.runtime_data.push_active
+            assert hass.states.get("lock.front_door").state == HaLockState.LOCKED
+        finally:
+            bridge.release.set()
