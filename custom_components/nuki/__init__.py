@@ -142,7 +142,9 @@ async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: NukiConfigEntry, device_entry: dr.DeviceEntry
 ) -> bool:
     """Only devices the bridge no longer lists may be deleted by hand."""
-    coordinator = entry.runtime_data
+    coordinator: NukiCoordinator | None = getattr(entry, "runtime_data", None)
+    if coordinator is None or coordinator.data is None:
+        return False
     current = {(DOMAIN, coordinator.bridge_id)} | {
         (DOMAIN, device.hex_id) for device in coordinator.data.values()
     }
