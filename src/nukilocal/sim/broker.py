@@ -15,6 +15,27 @@ from typing import Any, Self
 _LOGGER = logging.getLogger(__name__)
 
 
+def _with_retained_fix(broker_class: Any) -> Any:
+    """amqtt 0.12 with retained messages delivered only for the client's own filters.
+
+    On every connect, amqtt replays the retained messages of every filter that
+    ANY client subscribed to, to the connecting client: a client subscribed to
+    ``homeassistant/#`` would also get every ``nuki/...`` state. Mosquitto does
+    not; the stand-ins must look like a real broker.
+    """
+
+    class FixedBroker(broker_class):  # type: ignore[misc]
+        async def _publish_retained_messages_for_subscription(
+            self, subscription: tuple[str, int], session: Any
+        ) -> None:
+            subscribers = self._subscriptions.get(subscription[0], ())
+            if not any(s.client_id == session.client_id for s, _ in subscribers):
+                return
+            await super()._publish_retained_messages_for_subscription(subscription, session)
+
+    return FixedBroker
+
+
 class EmbeddedBroker:
     """amqtt on a loopback port; ``port=0`` picks a free one."""
 
@@ -48,7 +69,7 @@ class EmbeddedBroker:
                 "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}
             },
         }
-        broker = Broker(config)
+        broker = _with_retained_fix(Broker)(config)
         await broker.start()
         self._broker = broker
         if self.port == 0:
