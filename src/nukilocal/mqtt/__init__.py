@@ -2,6 +2,7 @@
 
 from .client import MqttLockClient, parse_broker_url
 from .protocol import (
+    ACTION_NAMES,
     CommandRequest,
     CommandResponseInfo,
     CommandResult,
@@ -13,16 +14,20 @@ from .protocol import (
     Message,
     MqttLock,
     Topic,
+    check_command_response,
+    command_timeout_error,
     describe_command_response,
     discovery_topic,
     encode_lock_action,
     encode_simple,
     parse_lock_action_event,
+    parse_lock_id,
     parse_message,
     topic,
 )
 
 __all__ = [
+    "ACTION_NAMES",
     "CommandRequest",
     "CommandResponseInfo",
     "CommandResult",
@@ -35,12 +40,15 @@ __all__ = [
     "MqttLock",
     "MqttLockClient",
     "Topic",
+    "check_command_response",
+    "command_timeout_error",
     "describe_command_response",
     "discovery_topic",
     "encode_lock_action",
     "encode_simple",
     "parse_broker_url",
     "parse_lock_action_event",
+    "parse_lock_id",
     "parse_message",
     "topic",
 ]

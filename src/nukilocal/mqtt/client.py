@@ -31,7 +31,6 @@ from paho.mqtt.properties import Properties
 from ..const import CommandResponse, LockAction
 from ..exceptions import (
     NukiAuthError,
-    NukiCommandRefusedError,
     NukiConnectionError,
     NukiError,
     NukiOutcomeUnknownError,
@@ -53,7 +52,8 @@ from .protocol import (
     Message,
     MqttLock,
     apply_message,
-    describe_command_response,
+    check_command_response,
+    command_timeout_error,
     encode_lock_action,
     encode_simple,
     parse_message,
@@ -454,20 +454,11 @@ class MqttLockClient:
                         ) from err
                     code = await future
             except TimeoutError as err:
-                raise NukiOutcomeUnknownError(
-                    f"lock {hex_id(nuki_id)} did not answer {what} within {timeout:g} s;"
-                    " not re-sent"
-                ) from err
+                raise command_timeout_error(nuki_id, command, timeout) from err
             finally:
                 if self._pending.get(nuki_id) is future:
                     del self._pending[nuki_id]
-        info = describe_command_response(code)
-        if not info.success:
-            raise NukiCommandRefusedError(
-                f"lock {hex_id(nuki_id)} refused {what}: {info.message} (0x{int(code):02X})",
-                code=info.code,
-            )
-        return info
+        return check_command_response(nuki_id, command, code)
 
 
 def _with_connected_unknown(lock: MqttLock) -> MqttLock:

@@ -26,6 +26,7 @@ from ..const import (
     LockAction,
     Trigger,
 )
+from ..exceptions import NukiCommandRefusedError, NukiOutcomeUnknownError
 from ..models import DeviceState, format_timestamp, hex_id, id_from_hex
 
 _LOGGER = logging.getLogger(__name__)
@@ -202,6 +203,39 @@ def describe_command_response(code: CommandResponse | int) -> CommandResponseInf
     return CommandResponseInfo(member, member.name.lower(), message)
 
 
+def check_command_response(
+    nuki_id: int, command: Command, code: CommandResponse | int
+) -> CommandResponseInfo:
+    """The outcome of ``command`` as the lock answered it.
+
+    Success returns the code's description; any other code raises
+    :class:`NukiCommandRefusedError` carrying the code, so every transport
+    reports a refusal the same way.
+    """
+    info = describe_command_response(code)
+    if not info.success:
+        raise NukiCommandRefusedError(
+            f"lock {hex_id(nuki_id)} refused {command.topic} {command.payload}: "
+            f"{info.message} (0x{int(info.code):02X})",
+            code=info.code,
+        )
+    return info
+
+
+def command_timeout_error(
+    nuki_id: int, command: Command, timeout: float
+) -> NukiOutcomeUnknownError:
+    """The error for a command whose ``commandResponse`` never came.
+
+    A lock answers only after its motor stopped, and a lost answer does not
+    mean a lost command: the caller must not send it again.
+    """
+    return NukiOutcomeUnknownError(
+        f"lock {hex_id(nuki_id)} did not answer {command.topic} {command.payload}"
+        f" within {timeout:g} s; not re-sent"
+    )
+
+
 def encode_command_response(code: CommandResponse | int) -> str:
     """Decimal, like every other number the lock publishes.
 
@@ -297,6 +331,20 @@ class LockActionEvent:
         return None
 
     @property
+    def action_name(self) -> str:
+        """A stable snake_case name of the action, e.g. ``unlatch`` or ``button_without_action``."""
+        if self.action in _LOCK_ACTIONS:
+            return LockAction(self.action).name.lower()
+        if self.without_action:
+            return EventAction(self.action).name.lower()
+        return UNKNOWN_ACTION_NAME
+
+    @property
+    def trigger_name(self) -> str:
+        """``button``, ``auto_lock``, ``mqtt`` ...; ``unknown_<n>`` for undocumented triggers."""
+        return self.trigger.name.lower()
+
+    @property
     def action_description(self) -> str:
         return _ACTION_DESCRIPTIONS.get(self.action, f"action {self.action}")
 
@@ -338,6 +386,13 @@ class LockActionEvent:
 
 
 _LOCK_ACTIONS: Final = frozenset(int(a) for a in LockAction)
+UNKNOWN_ACTION_NAME: Final = "unknown"
+# Every value LockActionEvent.action_name can take, for declaring event types up front.
+ACTION_NAMES: Final = (
+    *(a.name.lower() for a in LockAction),
+    *(a.name.lower() for a in EventAction),
+    UNKNOWN_ACTION_NAME,
+)
 
 
 def parse_lock_action_event(nuki_id: int, payload: str) -> LockActionEvent | None:
@@ -486,6 +541,11 @@ def parse_message(topic_name: str, payload: bytes | bytearray | str) -> Message 
     if result is None:
         _LOGGER.debug("Ignoring %s: unreadable payload %r", topic_name, text[:64])
     return result
+
+
+def parse_lock_id(text: str) -> int | None:
+    """A lock id as topics and the Nuki app write it (``3C8862ED``); ``None`` if it is not one."""
+    return _parse_hex_id(text.strip())
 
 
 def _parse_hex_id(text: str) -> int | None:
