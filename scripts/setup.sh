@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates or refreshes everything the project needs: the virtual environment
-# in .venv (CPython 3.13, pinned packages) and the Mosquitto broker the tests
-# run against. Safe to run again: it only does what is missing or outdated.
+# in .venv (CPython 3.13, pinned packages), the Mosquitto broker the tests
+# run against and Chromium for the end-to-end tests. Safe to run again: it
+# only does what is missing or outdated.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,10 +37,25 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "$want" > "$stamp"
 fi
 
+# Debian packages: Mosquitto (MQTT tests), Chromium (the end-to-end tests'
+# screenshot of Home Assistant's dashboard) and libturbojpeg (without it Home
+# Assistant logs an error at every start). Installed only when missing.
+apt_packages=()
 if ! command -v mosquitto >/dev/null 2>&1 && [ ! -x /usr/sbin/mosquitto ]; then
-    echo "setup: installing the Mosquitto broker (Debian packages mosquitto, mosquitto-clients)"
+    apt_packages+=(mosquitto mosquitto-clients)
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+    # Without recommends Chromium has no fonts: the screenshot would show boxes.
+    apt_packages+=(chromium fonts-liberation)
+fi
+if ! dpkg -s libturbojpeg0 >/dev/null 2>&1; then
+    apt_packages+=(libturbojpeg0)
+fi
+if [ "${#apt_packages[@]}" -gt 0 ]; then
+    echo "setup: installing Debian packages ${apt_packages[*]}"
     sudo_cmd=""
     [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq mosquitto mosquitto-clients >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends \
+        "${apt_packages[@]}" >/dev/null
 fi
