@@ -21,7 +21,13 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from nukilocal.client import DEFAULT_BUSY_BACKOFF, DEFAULT_REQUEST_INTERVAL, BridgeClient
+from nukilocal.client import (
+    DEFAULT_ACTION_TIMEOUT,
+    DEFAULT_BUSY_BACKOFF,
+    DEFAULT_REQUEST_INTERVAL,
+    DEFAULT_REQUEST_TIMEOUT,
+    BridgeClient,
+)
 from nukilocal.const import TokenMode
 from nukilocal.exceptions import NukiAuthError, NukiError
 from nukilocal.models import hex_id
@@ -46,6 +52,9 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 BRIDGE_REQUEST_INTERVAL = DEFAULT_REQUEST_INTERVAL
 # First wait before a request the bridge answered with 503 is tried again.
 BRIDGE_BUSY_BACKOFF = DEFAULT_BUSY_BACKOFF
+# How long a request, and a lock action waiting for the motor, may take.
+BRIDGE_REQUEST_TIMEOUT = DEFAULT_REQUEST_TIMEOUT
+BRIDGE_ACTION_TIMEOUT = DEFAULT_ACTION_TIMEOUT
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -71,6 +80,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: NukiConfigEntry) -> bool
         session=async_get_clientsession(hass),
         request_interval=BRIDGE_REQUEST_INTERVAL,
         busy_backoff=BRIDGE_BUSY_BACKOFF,
+        request_timeout=BRIDGE_REQUEST_TIMEOUT,
+        action_timeout=BRIDGE_ACTION_TIMEOUT,
     )
     try:
         info = await client.info()

@@ -135,6 +135,9 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
                 translation_placeholders={"error": str(err)},
             ) from err
         except NukiError as err:
+            # An unreachable bridge may be rebooting and forget our callback:
+            # check it on the first poll that gets through.
+            self._callback_check_needed = True
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",

@@ -189,7 +189,16 @@ class BridgeClient:
                 finally:
                     gate.last_done = loop.time()
                 if status != 503:
-                    return self._interpret(endpoint, status, body)
+                    try:
+                        return self._interpret(endpoint, status, body)
+                    except NukiInvalidResponseError as err:
+                        if not is_action:
+                            raise
+                        # The bridge got the command; only its answer is unreadable.
+                        raise NukiOutcomeUnknownError(
+                            f"the bridge's answer to /{endpoint} could not be read; "
+                            "the command may or may not have been carried out"
+                        ) from err
                 if attempt >= self.busy_retries:
                     raise NukiBridgeBusyError(
                         f"the bridge answered /{endpoint} with 503 (busy, or the device out "
@@ -431,7 +440,13 @@ class BridgeClient:
 
     @classmethod
     def _action_result(cls, data: Any) -> ActionResult:
-        cls._expect_success(data)
+        try:
+            cls._expect_success(data)
+        except NukiInvalidResponseError as err:
+            raise NukiOutcomeUnknownError(
+                "the bridge's answer to the action has no success field; "
+                "the command may or may not have been carried out"
+            ) from err
         critical = data.get("batteryCritical")
         return ActionResult(
             success=True, battery_critical=critical if isinstance(critical, bool) else None
