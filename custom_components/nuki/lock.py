@@ -77,6 +77,8 @@ async def async_setup_entry(
 
     @callback
     def add_new_devices() -> None:
+        # A device the bridge stopped listing lost its entities; paired again, it gets new ones.
+        known.intersection_update(coordinator.data)
         new = [d for key, d in coordinator.data.items() if key not in known]
         if not new:
             return

@@ -379,6 +379,7 @@ async def test_unload_while_a_command_is_in_flight(
 ) -> None:
     """Unloading waits for nothing it cannot, leaves no callback, timer or exception."""
     entry = init_integration_push
+    coordinator = entry.runtime_data
     moves = count_changes(bridge.lock(BACK_DOOR))
     bridge.faults.latency = 0.2
     started = bridge.expect_request("/lockAction")
@@ -390,7 +391,7 @@ async def test_unload_while_a_command_is_in_flight(
     bridge.faults.clear()
     await bridge.wait_idle()
     assert entry.state is ConfigEntryState.NOT_LOADED
-    assert entry.runtime_data._verify_unsub is None, "no timer left behind"
+    assert coordinator._verify_unsub is None, "no timer left behind"
     assert bridge.callback_urls == []
     assert WEBHOOK_ID not in hass.data["webhook"]
     assert hass.states.get(BACK).state == "unavailable"
