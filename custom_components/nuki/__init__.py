@@ -1,11 +1,17 @@
-"""Nuki Bridge integration: locks and openers, pushed by bridge callbacks."""
+"""Nuki: locks and openers behind bridges (HTTP callbacks) and Wi-Fi locks on MQTT.
+
+Two kinds of config entries share this domain: a bridge entry (host, token)
+and a Wi-Fi lock entry (``lock_id``). A lock reached both ways is one device;
+hub.py explains how both entries share it.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from homeassistant.components import webhook
+from homeassistant.components import mqtt, webhook
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     CONF_HOST,
     CONF_PORT,
@@ -14,7 +20,11 @@ from homeassistant.const import (
     Platform,
 )
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryNotReady,
+    HomeAssistantError,
+)
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
@@ -30,10 +40,11 @@ from nukilocal.client import (
 )
 from nukilocal.const import TokenMode
 from nukilocal.exceptions import NukiAuthError, NukiError
-from nukilocal.models import hex_id
+from nukilocal.models import hex_id, id_from_hex
 
 from .const import (
     CONF_ENCRYPT_TOKEN,
+    CONF_LOCK_ID,
     CONF_TOKEN_MODE,
     CONF_WEBHOOK_ID,
     DEFAULT_PORT,
@@ -41,7 +52,9 @@ from .const import (
 )
 from .coordinator import NukiConfigEntry, NukiCoordinator
 from .entity import bridge_device_info
+from .hub import HubKey, async_get_data, hub_key
 from .lock import async_setup_services
+from .mqtt_lock import MqttLockTransport
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -69,7 +82,14 @@ def token_mode(data: dict[str, Any]) -> TokenMode:
     return TokenMode.ENCRYPTED if data.get(CONF_ENCRYPT_TOKEN, True) else TokenMode.PLAIN
 
 
+def is_lock_entry(entry: ConfigEntry[Any]) -> bool:
+    """A Wi-Fi lock reached by MQTT, not a bridge."""
+    return CONF_LOCK_ID in entry.data
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: NukiConfigEntry) -> bool:
+    if is_lock_entry(entry):
+        return await _async_setup_lock_entry(hass, entry)
     _async_adopt_builtin_entry(hass, entry)
 
     client = BridgeClient(
@@ -138,23 +158,75 @@ async def async_setup_entry(hass: HomeAssistant, entry: NukiConfigEntry) -> bool
         hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _remove_callback_on_stop)
     )
 
+    _async_attach_bridge_devices(hass, entry, coordinator)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+@callback
+def _async_attach_bridge_devices(
+    hass: HomeAssistant, entry: NukiConfigEntry, coordinator: NukiCoordinator
+) -> None:
+    """Give every device the bridge lists to its hub, now and as the list changes."""
+    data = async_get_data(hass)
+    attached: set[HubKey] = set()
+
+    @callback
+    def sync() -> None:
+        if coordinator.data is None:
+            return
+        listed = {hub_key(key[0], key[1]): key for key in coordinator.data}
+        for key in listed.keys() - attached:
+            attached.add(key)
+            data.async_attach_bridge(entry.entry_id, coordinator, listed[key])
+        if gone := attached - listed.keys():
+            attached.difference_update(gone)
+            data.async_detach_entry(entry.entry_id, bridge_keys=gone)
+
+    sync()
+    entry.async_on_unload(coordinator.async_add_listener(sync))
+
+
+async def _async_setup_lock_entry(hass: HomeAssistant, entry: ConfigEntry[Any]) -> bool:
+    if not await mqtt.async_wait_for_mqtt_client(hass):
+        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="mqtt_not_available")
+    transport = MqttLockTransport(hass, entry.entry_id, id_from_hex(entry.data[CONF_LOCK_ID]))
+    try:
+        await transport.async_start()
+    except HomeAssistantError as err:
+        transport.async_stop()
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="mqtt_subscribe_failed",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    entry.runtime_data = transport
+    async_get_data(hass).async_attach_mqtt(entry.entry_id, transport)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: NukiConfigEntry) -> bool:
     unload_ok = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    if unload_ok:
-        await entry.runtime_data.async_remove_callback()
-    return unload_ok
+    if not unload_ok:
+        return False
+    # Only now: the other entry of a shared lock may create its entities again.
+    async_get_data(hass).async_detach_entry(entry.entry_id)
+    runtime = entry.runtime_data
+    if isinstance(runtime, MqttLockTransport):
+        runtime.async_stop()
+    else:
+        await runtime.async_remove_callback()
+    return True
 
 
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: NukiConfigEntry, device_entry: dr.DeviceEntry
 ) -> bool:
     """Only devices the bridge no longer lists may be deleted by hand."""
-    coordinator: NukiCoordinator | None = getattr(entry, "runtime_data", None)
-    if coordinator is None or coordinator.data is None:
+    coordinator: NukiCoordinator | MqttLockTransport | None = getattr(entry, "runtime_data", None)
+    if not isinstance(coordinator, NukiCoordinator) or coordinator.data is None:
+        # A Wi-Fi lock entry is its device: removing the entry removes it.
         return False
     current = {(DOMAIN, coordinator.bridge_id)} | {
         (DOMAIN, device.hex_id) for device in coordinator.data.values()

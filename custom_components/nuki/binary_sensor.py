@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from homeassistant.components.binary_sensor import (
@@ -11,22 +11,23 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntityDescription,
 )
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from nukilocal.models import Device, DeviceState
+from nukilocal.models import DeviceState
 
-from .coordinator import DeviceKey, NukiConfigEntry, NukiCoordinator
-from .entity import NukiBridgeEntity, NukiDescribedEntity
+from .coordinator import NukiConfigEntry, NukiCoordinator
+from .entity import NukiBridgeEntity, NukiDescribedEntity, async_add_device_entities
+from .hub import DeviceHub
 
-# Read-only: the coordinator does all talking to the bridge.
+# Read-only: the transports do all talking to the devices.
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
 class NukiBinarySensorEntityDescription(BinarySensorEntityDescription):
     value_fn: Callable[[DeviceState], bool | None]
-    exists_fn: Callable[[Device], bool] = lambda _: True
+    exists_fn: Callable[[DeviceState], bool] = lambda _: True
 
 
 # Keys are the built-in integration's unique id suffixes: entities keep their ids.
@@ -36,7 +37,7 @@ DEVICE_SENSORS: tuple[NukiBinarySensorEntityDescription, ...] = (
         translation_key="door",
         device_class=BinarySensorDeviceClass.DOOR,
         value_fn=lambda state: state.door_open,
-        exists_fn=lambda device: device.state.has_door_sensor,
+        exists_fn=lambda state: state.has_door_sensor,
     ),
     NukiBinarySensorEntityDescription(
         key="battery_critical",
@@ -50,13 +51,13 @@ DEVICE_SENSORS: tuple[NukiBinarySensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda state: state.battery_charging,
-        exists_fn=lambda device: device.device_type.is_lock,
+        exists_fn=lambda state: state.device_type.is_lock,
     ),
     NukiBinarySensorEntityDescription(
         key="ringaction",
         translation_key="ring_action",
         value_fn=lambda state: state.ring_action_state,
-        exists_fn=lambda device: device.device_type.is_opener,
+        exists_fn=lambda state: state.device_type.is_opener,
     ),
     NukiBinarySensorEntityDescription(
         key="keypad_battery_critical",
@@ -64,7 +65,16 @@ DEVICE_SENSORS: tuple[NukiBinarySensorEntityDescription, ...] = (
         device_class=BinarySensorDeviceClass.BATTERY,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda state: state.keypad_battery_critical,
-        exists_fn=lambda device: device.state.keypad_battery_critical is not None,
+        exists_fn=lambda state: state.keypad_battery_critical is not None,
+    ),
+    # Reported over MQTT only; the bridge API has no such field.
+    NukiBinarySensorEntityDescription(
+        key="door_sensor_battery_critical",
+        translation_key="door_sensor_battery_critical",
+        device_class=BinarySensorDeviceClass.BATTERY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda state: state.door_sensor_battery_critical,
+        exists_fn=lambda state: state.door_sensor_battery_critical is not None,
     ),
 )
 
@@ -95,29 +105,19 @@ async def async_setup_entry(
     entry: NukiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    coordinator = entry.runtime_data
-    async_add_entities(
-        NukiBridgeBinarySensor(coordinator, description) for description in BRIDGE_SENSORS
-    )
-    known: set[DeviceKey] = set()
-
-    @callback
-    def add_new_devices() -> None:
-        # A device the bridge stopped listing lost its entities; paired again, it gets new ones.
-        known.intersection_update(coordinator.data)
-        new = [d for key, d in coordinator.data.items() if key not in known]
-        if not new:
-            return
-        known.update(d.key for d in new)
+    if isinstance(entry.runtime_data, NukiCoordinator):
+        coordinator = entry.runtime_data
         async_add_entities(
-            NukiBinarySensor(coordinator, device, description)
-            for device in new
-            for description in DEVICE_SENSORS
-            if description.exists_fn(device)
+            NukiBridgeBinarySensor(coordinator, description) for description in BRIDGE_SENSORS
         )
 
-    add_new_devices()
-    entry.async_on_unload(coordinator.async_add_listener(add_new_devices))
+    def build(hub: DeviceHub, added: set[str]) -> Iterator[NukiBinarySensor]:
+        for description in DEVICE_SENSORS:
+            if description.key not in added and description.exists_fn(hub.state):
+                added.add(description.key)
+                yield NukiBinarySensor(hub, description)
+
+    async_add_device_entities(hass, entry, async_add_entities, build)
 
 
 class NukiBinarySensor(NukiDescribedEntity, BinarySensorEntity):

@@ -13,6 +13,8 @@ CONF_ENCRYPT_TOKEN: Final = "encrypt_token"
 # Added by this integration: "hashed" cannot be expressed by encrypt_token alone.
 CONF_TOKEN_MODE: Final = "token_mode"
 CONF_WEBHOOK_ID: Final = "webhook_id"
+# Entries of Wi-Fi locks reached by MQTT hold only the lock's id, upper-case hex.
+CONF_LOCK_ID: Final = "lock_id"
 
 DEFAULT_PORT: Final = 8080
 DEFAULT_TIMEOUT: Final = 20
@@ -39,10 +41,19 @@ ATTR_ENABLE: Final = "enable"
 
 SERVICE_LOCK_N_GO: Final = "lock_n_go"
 SERVICE_SET_CONTINUOUS_MODE: Final = "set_continuous_mode"
+SERVICE_FULL_LOCK: Final = "full_lock"
 
 EVENT_TYPE_RING: Final = "ring"
+EVENT_TYPE_LOCK_ACTION: Final = "lock_action"
+
+# A lock answers a command after its motor stopped: unlatching from locked takes
+# about 3 s, a full lock 4 s. Beyond this the outcome is unknown.
+MQTT_COMMAND_TIMEOUT: Final = 30.0
+# How long set-up and the config flow wait for a lock's retained topics.
+MQTT_RETAINED_TIMEOUT: Final = 5.0
 
 ISSUE_HTTPS_WEBHOOK: Final = "https_webhook"
 ISSUE_CALLBACK_SLOTS_FULL: Final = "callback_slots_full"
+ISSUE_LOCK_DISCOVERY: Final = "lock_own_discovery"
 
 MANUFACTURER: Final = "Nuki Home Solutions GmbH"

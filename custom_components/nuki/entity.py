@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from functools import wraps
 from typing import Any, Concatenate
+from weakref import WeakKeyDictionary
 
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from nukilocal.exceptions import (
@@ -21,10 +25,12 @@ from nukilocal.exceptions import (
     NukiTimeoutError,
     NukiUnknownDeviceError,
 )
-from nukilocal.models import Device, DeviceState
+from nukilocal.models import DeviceState
+from nukilocal.mqtt.protocol import describe_command_response
 
 from .const import DOMAIN, MANUFACTURER
-from .coordinator import DeviceKey, NukiCoordinator
+from .coordinator import NukiCoordinator
+from .hub import TRANSPORT_MQTT, DeviceHub, async_get_data
 
 
 def bridge_device_info(coordinator: NukiCoordinator) -> DeviceInfo:
@@ -53,76 +59,94 @@ class NukiBridgeEntity(CoordinatorEntity[NukiCoordinator]):
         self._attr_device_info = bridge_device_info(coordinator)
 
 
-class NukiEntity(CoordinatorEntity[NukiCoordinator]):
-    """An entity of a lock or opener paired with the bridge."""
+class NukiEntity(Entity):
+    """An entity of a lock or opener, whichever transports reach it (see hub.py)."""
 
     _attr_has_entity_name = True
+    _attr_should_poll = False
 
-    def __init__(self, coordinator: NukiCoordinator, device: Device) -> None:
-        super().__init__(coordinator)
-        self._key: DeviceKey = device.key
-        self._last_device = device
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, device.hex_id)},
-            manufacturer=MANUFACTURER,
-            name=device.name,
-            model=device.device_type.model,
-            sw_version=device.firmware_version,
-            serial_number=device.hex_id,
-            via_device=(DOMAIN, coordinator.bridge_id),
-        )
-
-    @property
-    def device(self) -> Device:
-        """The device as last reported (kept while the bridge is unreachable)."""
-        if self.coordinator.data is not None and (device := self.coordinator.data.get(self._key)):
-            self._last_device = device
-        return self._last_device
+    def __init__(self, hub: DeviceHub) -> None:
+        self.hub = hub
+        self._attr_device_info = hub.device_info()
 
     @property
     def device_state(self) -> DeviceState:
-        return self.device.state
+        return self.hub.state
 
     @property
     def available(self) -> bool:
-        return (
-            super().available
-            and self.coordinator.data is not None
-            and self._key in self.coordinator.data
-        )
+        return self.hub.available
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(self.hub.async_add_listener(self.async_write_ha_state))
 
 
 class NukiDescribedEntity(NukiEntity):
     """An entity made from a description; unique id ``<nukiId>_<key>`` like the built-in."""
 
-    def __init__(
-        self, coordinator: NukiCoordinator, device: Device, description: EntityDescription
-    ) -> None:
-        super().__init__(coordinator, device)
+    def __init__(self, hub: DeviceHub, description: EntityDescription) -> None:
+        super().__init__(hub)
         self.entity_description = description
-        self._attr_unique_id = f"{device.nuki_id}_{description.key}"
+        self._attr_unique_id = f"{hub.nuki_id}_{description.key}"
+
+
+@callback
+def async_add_device_entities(
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    build: Callable[[DeviceHub, set[str]], Iterable[Entity]],
+) -> None:
+    """Add the entities of every device this entry owns, and those that appear later.
+
+    ``build`` gets a hub and the keys already added for it; it adds the keys of
+    the entities it returns. It runs on every change of an owned hub, so an
+    entity appears as soon as its device reports what it needs (a door sensor,
+    the MQTT transport).
+    """
+    # By hub object: a device the bridge unpaired and lists again gets a new hub.
+    added: WeakKeyDictionary[DeviceHub, set[str]] = WeakKeyDictionary()
+
+    @callback
+    def hub_changed(hub: DeviceHub) -> None:
+        if new := list(build(hub, added.setdefault(hub, set()))):
+            async_add_entities(new)
+
+    entry.async_on_unload(
+        async_get_data(hass).async_add_platform_listener(entry.entry_id, hub_changed)
+    )
 
 
 def nuki_command[E: NukiEntity, **P](
     func: Callable[Concatenate[E, P], Coroutine[Any, Any, None]],
 ) -> Callable[Concatenate[E, P], Coroutine[Any, Any, None]]:
-    """Turn library errors into translated errors that say what happened."""
+    """Turn library errors into translated errors that say what happened, and where."""
 
     @wraps(func)
     async def handler(self: E, *args: P.args, **kwargs: P.kwargs) -> None:
-        placeholders = {"name": self.device.name}
+        placeholders = {"name": self.hub.name}
+        # Decided before sending: the transport may change while the command runs.
+        over_mqtt = self.hub.command_transport == TRANSPORT_MQTT
         try:
             await func(self, *args, **kwargs)
         except NukiCommandRefusedError as err:
+            if err.code is not None:
+                info = describe_command_response(err.code)
+                raise _error(
+                    "mqtt_command_refused", placeholders, code=info.name, reason=info.message
+                ) from err
             raise _error("command_refused", placeholders, message=err.message) from err
         except NukiBridgeBusyError as err:
             raise _error("bridge_busy", placeholders) from err
         except NukiOutcomeUnknownError as err:
-            raise _error("outcome_unknown", placeholders) from err
+            key = "mqtt_outcome_unknown" if over_mqtt else "outcome_unknown"
+            raise _error(key, placeholders) from err
         except NukiTimeoutError as err:
             raise _error("timeout", placeholders) from err
         except NukiConnectionError as err:
-            raise _error("cannot_connect", placeholders, error=str(err)) from err
+            key = "mqtt_not_connected" if over_mqtt else "cannot_connect"
+            raise _error(key, placeholders, error=str(err)) from err
         except NukiAuthError as err:
             raise _error("command_auth", placeholders) from err
         except NukiUnknownDeviceError as err:

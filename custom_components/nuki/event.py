@@ -1,6 +1,8 @@
-"""Doorbell rings of openers as event entities."""
+"""Doorbell rings of openers and lock actions of Wi-Fi locks as event entities."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from homeassistant.components.event import (
     EventDeviceClass,
@@ -10,11 +12,14 @@ from homeassistant.components.event import (
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import EVENT_TYPE_RING
-from .coordinator import DeviceKey, NukiConfigEntry
-from .entity import NukiDescribedEntity
+from nukilocal.mqtt.protocol import ACTION_NAMES, LockActionEvent
 
-# Read-only: the coordinator does all talking to the bridge.
+from .const import EVENT_TYPE_RING
+from .coordinator import NukiConfigEntry
+from .entity import NukiDescribedEntity, NukiEntity, async_add_device_entities
+from .hub import DeviceHub, lock_action_attributes
+
+# Read-only: the transports do all talking to the devices.
 PARALLEL_UPDATES = 0
 
 DOORBELL = EventEntityDescription(
@@ -23,6 +28,11 @@ DOORBELL = EventEntityDescription(
     device_class=EventDeviceClass.DOORBELL,
     event_types=[EVENT_TYPE_RING],
 )
+LOCK_ACTION = EventEntityDescription(
+    key="lock_action",
+    translation_key="lock_action",
+    event_types=list(ACTION_NAMES),
+)
 
 
 async def async_setup_entry(
@@ -30,21 +40,16 @@ async def async_setup_entry(
     entry: NukiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    coordinator = entry.runtime_data
-    known: set[DeviceKey] = set()
+    def build(hub: DeviceHub, added: set[str]) -> Iterator[NukiEntity]:
+        if hub.device_type.is_opener and DOORBELL.key not in added:
+            added.add(DOORBELL.key)
+            yield NukiDoorbellEvent(hub, DOORBELL)
+        # Only the MQTT API reports who did what.
+        if hub.has_mqtt and LOCK_ACTION.key not in added:
+            added.add(LOCK_ACTION.key)
+            yield NukiLockActionEvent(hub, LOCK_ACTION)
 
-    @callback
-    def add_new_devices() -> None:
-        # A device the bridge stopped listing lost its entities; paired again, it gets new ones.
-        known.intersection_update(coordinator.data)
-        new = [d for key, d in coordinator.data.items() if key not in known and key[1].is_opener]
-        if not new:
-            return
-        known.update(d.key for d in new)
-        async_add_entities(NukiDoorbellEvent(coordinator, device, DOORBELL) for device in new)
-
-    add_new_devices()
-    entry.async_on_unload(coordinator.async_add_listener(add_new_devices))
+    async_add_device_entities(hass, entry, async_add_entities, build)
 
 
 class NukiDoorbellEvent(NukiDescribedEntity, EventEntity):
@@ -52,11 +57,22 @@ class NukiDoorbellEvent(NukiDescribedEntity, EventEntity):
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self.async_on_remove(
-            self.coordinator.async_add_ring_listener(self._key, self._async_handle_ring)
-        )
+        self.async_on_remove(self.hub.async_add_ring_listener(self._async_handle_ring))
 
     @callback
     def _async_handle_ring(self) -> None:
         self._trigger_event(EVENT_TYPE_RING)
+        self.async_write_ha_state()
+
+
+class NukiLockActionEvent(NukiDescribedEntity, EventEntity):
+    """Every ``lockActionEvent``: the action as event type, who and how as attributes."""
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        self.async_on_remove(self.hub.async_add_event_listener(self._async_handle_event))
+
+    @callback
+    def _async_handle_event(self, event: LockActionEvent) -> None:
+        self._trigger_event(event.action_name, lock_action_attributes(event))
         self.async_write_ha_state()

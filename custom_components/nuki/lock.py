@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Final
 
 import voluptuous as vol
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
@@ -14,23 +15,26 @@ from homeassistant.helpers import entity_platform, service
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from nukilocal.const import LockAction, LockState, OpenerAction, OpenerState
-from nukilocal.models import Device
 
 from .const import (
     ATTR_ENABLE,
     ATTR_ENABLED,
     ATTR_UNLATCH,
     DOMAIN,
+    SERVICE_FULL_LOCK,
     SERVICE_LOCK_N_GO,
     SERVICE_SET_CONTINUOUS_MODE,
 )
-from .coordinator import LOCKING, OPENING, UNLOCKING, DeviceKey, NukiConfigEntry, NukiCoordinator
-from .entity import NukiEntity, nuki_command
+from .coordinator import LOCKING, OPENING, UNLOCKING, NukiConfigEntry
+from .entity import NukiEntity, async_add_device_entities, nuki_command
+from .hub import DeviceHub
 
 _LOGGER = logging.getLogger(__name__)
 
-# Commands queue in the library, one at a time per bridge.
+# Commands queue in the transports: one at a time per bridge, one per MQTT lock.
 PARALLEL_UPDATES = 0
+# The lock entity has the built-in integration's unique id, the bare nukiId.
+LOCK_KEY: Final = "lock"
 
 HAS_PLATFORM_ENTITY_SERVICE = hasattr(service, "async_register_platform_entity_service")
 
@@ -51,6 +55,7 @@ SERVICES: dict[str, tuple[vol.All, str]] = {
         ),
         "async_set_continuous_mode",
     ),
+    SERVICE_FULL_LOCK: (cv.make_entity_service_schema({}), "async_full_lock"),
 }
 
 _LOCK_UNLOCKED_STATES = {
@@ -72,21 +77,12 @@ async def async_setup_entry(
     entry: NukiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    coordinator = entry.runtime_data
-    known: set[DeviceKey] = set()
+    def build(hub: DeviceHub, added: set[str]) -> Iterator[NukiLockEntity]:
+        if LOCK_KEY not in added:
+            added.add(LOCK_KEY)
+            yield _lock_entity(hub)
 
-    @callback
-    def add_new_devices() -> None:
-        # A device the bridge stopped listing lost its entities; paired again, it gets new ones.
-        known.intersection_update(coordinator.data)
-        new = [d for key, d in coordinator.data.items() if key not in known]
-        if not new:
-            return
-        known.update(d.key for d in new)
-        async_add_entities(_lock_entity(coordinator, device) for device in new)
-
-    add_new_devices()
-    entry.async_on_unload(coordinator.async_add_listener(add_new_devices))
+    async_add_device_entities(hass, entry, async_add_entities, build)
 
     if not HAS_PLATFORM_ENTITY_SERVICE:
         platform = entity_platform.async_get_current_platform()
@@ -106,10 +102,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
         )
 
 
-def _lock_entity(coordinator: NukiCoordinator, device: Device) -> NukiLockEntity:
-    if device.device_type.is_opener:
-        return NukiOpenerEntity(coordinator, device)
-    return NukiSmartLockEntity(coordinator, device)
+def _lock_entity(hub: DeviceHub) -> NukiLockEntity:
+    if hub.device_type.is_opener:
+        return NukiOpenerEntity(hub)
+    return NukiSmartLockEntity(hub)
 
 
 class NukiLockEntity(NukiEntity, LockEntity):
@@ -119,14 +115,13 @@ class NukiLockEntity(NukiEntity, LockEntity):
     _attr_name = None
     _attr_supported_features = LockEntityFeature.OPEN
 
-    def __init__(self, coordinator: NukiCoordinator, device: Device) -> None:
-        super().__init__(coordinator, device)
-        self._attr_unique_id = str(device.nuki_id)
+    def __init__(self, hub: DeviceHub) -> None:
+        super().__init__(hub)
+        self._attr_unique_id = str(hub.nuki_id)
 
     @property
     def _transition(self) -> str | None:
-        pending = self.coordinator.pending.get(self._key)
-        return pending.transition if pending else None
+        return self.hub.transition
 
     @property
     def is_locking(self) -> bool:
@@ -149,7 +144,7 @@ class NukiLockEntity(NukiEntity, LockEntity):
         return self.device_state.is_jammed
 
     async def _command(self, action: LockAction | OpenerAction, transition: str | None) -> None:
-        await self.coordinator.async_command(self._key, action, transition)
+        await self.hub.async_command(action, transition)
 
     async def async_lock_n_go(self, unlatch: bool = False) -> None:
         _LOGGER.debug("%s: lock 'n' go is for smart locks only, ignored", self.entity_id)
@@ -158,6 +153,11 @@ class NukiLockEntity(NukiEntity, LockEntity):
         self, enabled: bool | None = None, enable: bool | None = None
     ) -> None:
         _LOGGER.debug("%s: continuous mode is for openers only, ignored", self.entity_id)
+
+    async def async_full_lock(self) -> None:
+        _LOGGER.debug(
+            "%s: full lock is for Wi-Fi smart locks on MQTT only, ignored", self.entity_id
+        )
 
 
 class NukiSmartLockEntity(NukiLockEntity):
@@ -187,6 +187,17 @@ class NukiSmartLockEntity(NukiLockEntity):
     async def async_lock_n_go(self, unlatch: bool = False) -> None:
         action = LockAction.LOCK_N_GO_UNLATCH if unlatch else LockAction.LOCK_N_GO
         await self._command(action, OPENING if unlatch else UNLOCKING)
+
+    async def async_full_lock(self) -> None:
+        if not self.hub.has_mqtt:
+            # The bridge API has no full lock action.
+            await super().async_full_lock()
+            return
+        await self._async_full_lock()
+
+    @nuki_command
+    async def _async_full_lock(self) -> None:
+        await self.hub.async_mqtt_only_command(LockAction.FULL_LOCK, LOCKING)
 
 
 class NukiOpenerEntity(NukiLockEntity):

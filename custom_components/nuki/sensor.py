@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from homeassistant.components.sensor import (
@@ -12,16 +12,17 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import PERCENTAGE, EntityCategory
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from nukilocal.const import DoorSensorState
-from nukilocal.models import Device, DeviceState
+from nukilocal.models import DeviceState
 
-from .coordinator import DeviceKey, NukiConfigEntry, NukiCoordinator
-from .entity import NukiBridgeEntity, NukiDescribedEntity
+from .coordinator import NukiConfigEntry, NukiCoordinator
+from .entity import NukiBridgeEntity, NukiDescribedEntity, async_add_device_entities
+from .hub import DeviceHub
 
-# Read-only: the coordinator does all talking to the bridge.
+# Read-only: the transports do all talking to the devices.
 PARALLEL_UPDATES = 0
 
 DOOR_SENSOR_OPTIONS = [
@@ -47,7 +48,7 @@ def door_sensor_option(state: DeviceState) -> str | None:
 @dataclass(frozen=True, kw_only=True)
 class NukiSensorEntityDescription(SensorEntityDescription):
     value_fn: Callable[[DeviceState], int | str | None]
-    exists_fn: Callable[[Device], bool] = lambda _: True
+    exists_fn: Callable[[DeviceState], bool] = lambda _: True
 
 
 DEVICE_SENSORS: tuple[NukiSensorEntityDescription, ...] = (
@@ -59,9 +60,7 @@ DEVICE_SENSORS: tuple[NukiSensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda state: state.battery_charge_state,
         # The built-in integration gives every smart lock one; openers report no level.
-        exists_fn=lambda device: (
-            device.device_type.is_lock or device.state.battery_charge_state is not None
-        ),
+        exists_fn=lambda state: state.device_type.is_lock or state.battery_charge_state is not None,
     ),
     NukiSensorEntityDescription(
         key="door_sensor_state",
@@ -70,7 +69,7 @@ DEVICE_SENSORS: tuple[NukiSensorEntityDescription, ...] = (
         options=DOOR_SENSOR_OPTIONS,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=door_sensor_option,
-        exists_fn=lambda device: device.state.door_sensor_state is not None,
+        exists_fn=lambda state: state.door_sensor_state is not None,
     ),
 )
 
@@ -95,27 +94,19 @@ async def async_setup_entry(
     entry: NukiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    coordinator = entry.runtime_data
-    async_add_entities(NukiBridgeSensor(coordinator, description) for description in BRIDGE_SENSORS)
-    known: set[DeviceKey] = set()
-
-    @callback
-    def add_new_devices() -> None:
-        # A device the bridge stopped listing lost its entities; paired again, it gets new ones.
-        known.intersection_update(coordinator.data)
-        new = [d for key, d in coordinator.data.items() if key not in known]
-        if not new:
-            return
-        known.update(d.key for d in new)
+    if isinstance(entry.runtime_data, NukiCoordinator):
+        coordinator = entry.runtime_data
         async_add_entities(
-            NukiSensor(coordinator, device, description)
-            for device in new
-            for description in DEVICE_SENSORS
-            if description.exists_fn(device)
+            NukiBridgeSensor(coordinator, description) for description in BRIDGE_SENSORS
         )
 
-    add_new_devices()
-    entry.async_on_unload(coordinator.async_add_listener(add_new_devices))
+    def build(hub: DeviceHub, added: set[str]) -> Iterator[NukiSensor]:
+        for description in DEVICE_SENSORS:
+            if description.key not in added and description.exists_fn(hub.state):
+                added.add(description.key)
+                yield NukiSensor(hub, description)
+
+    async_add_device_entities(hass, entry, async_add_entities, build)
 
 
 class NukiSensor(NukiDescribedEntity, SensorEntity):
