@@ -1,4 +1,8 @@
-"""Config flow for Nuki bridges: by hand, by DHCP discovery, re-authentication, reconfiguration.
+"""Config flow for Nuki bridges and Wi-Fi locks.
+
+Bridges: by hand, by DHCP discovery, re-authentication, reconfiguration.
+Wi-Fi locks on MQTT: by MQTT discovery (``nuki/+/deviceType``) or by lock id;
+unique id the lock's id in upper-case hex, data only that id.
 
 Entries keep the built-in integration's data keys (``host``, ``port``, ``token``,
 ``encrypt_token``) and its unique id, the bridge id in upper-case hex, so that
@@ -21,6 +25,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 import voluptuous as vol
+from homeassistant.components import mqtt
 from homeassistant.config_entries import (
     SOURCE_REAUTH,
     ConfigEntry,
@@ -44,6 +49,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
+from homeassistant.helpers.service_info.mqtt import MqttServiceInfo
 
 from nukilocal.client import BridgeClient
 from nukilocal.const import AUTH_BUTTON_SECONDS, TOKEN_MAX_LENGTH, TOKEN_MIN_LENGTH, TokenMode
@@ -54,9 +60,13 @@ from nukilocal.exceptions import (
     NukiConnectionError,
     NukiError,
 )
-from nukilocal.models import BridgeInfo
+from nukilocal.models import BridgeInfo, hex_id
+from nukilocal.mqtt.protocol import LockUpdate, MqttLock, parse_lock_id, parse_message
 
-from .const import CONF_ENCRYPT_TOKEN, CONF_TOKEN_MODE, DEFAULT_PORT, DOMAIN
+from .const import CONF_ENCRYPT_TOKEN, CONF_LOCK_ID, CONF_TOKEN_MODE, DEFAULT_PORT, DOMAIN
+from .mqtt_lock import async_read_lock
+
+MQTT_DOMAIN: Final = "mqtt"
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -204,6 +214,7 @@ class NukiConfigFlow(ConfigFlow, domain=DOMAIN):
         self._auth_task: asyncio.Task[str] | None = None
         self._button_error: str | None = None
         self._obtained_token: str | None = None
+        self._lock: MqttLock | None = None
 
     # -- talking to the bridge ---------------------------------------------
 
@@ -243,8 +254,79 @@ class NukiConfigFlow(ConfigFlow, domain=DOMAIN):
     # -- user step -----------------------------------------------------------
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Host, port and token typed in by the user, or the button instead of a token."""
+        """A bridge by hand; with MQTT set up, first the choice of bridge or Wi-Fi lock."""
+        if user_input is None and self.hass.config_entries.async_loaded_entries(MQTT_DOMAIN):
+            return self.async_show_menu(step_id="device_kind", menu_options=["bridge", "wifi_lock"])
         return await self._async_connection_form("user", user_input)
+
+    async def async_step_bridge(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Host, port and token typed in by the user, or the button instead of a token."""
+        return await self._async_connection_form("bridge", user_input)
+
+    # -- Wi-Fi locks on MQTT -------------------------------------------------
+
+    async def async_step_wifi_lock(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A Wi-Fi lock by its id, for brokers where discovery did not find it."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            nuki_id = parse_lock_id(str(user_input.get(CONF_LOCK_ID) or ""))
+            if nuki_id is None:
+                errors[CONF_LOCK_ID] = "invalid_lock_id"
+            else:
+                await self.async_set_unique_id(hex_id(nuki_id), raise_on_progress=False)
+                self._abort_if_unique_id_configured()
+                if not await mqtt.async_wait_for_mqtt_client(self.hass):
+                    errors["base"] = "mqtt_not_available"
+                elif (lock := await async_read_lock(self.hass, nuki_id)) is None:
+                    errors["base"] = "lock_not_found"
+                else:
+                    return self._async_create_lock_entry(lock)
+        return self.async_show_form(
+            step_id="wifi_lock",
+            data_schema=self.add_suggested_values_to_schema(
+                vol.Schema({vol.Required(CONF_LOCK_ID): TextSelector()}), user_input
+            ),
+            errors=errors,
+        )
+
+    async def async_step_mqtt(self, discovery_info: MqttServiceInfo) -> ConfigFlowResult:
+        """A lock published ``nuki/<id>/deviceType`` (retained, so also every lock seen before)."""
+        message = parse_message(discovery_info.topic, discovery_info.payload)
+        if not isinstance(message, LockUpdate) or message.device_type is None:
+            return self.async_abort(reason="invalid_discovery_info")
+        await self.async_set_unique_id(hex_id(message.nuki_id))
+        self._abort_if_unique_id_configured()
+        lock = await async_read_lock(self.hass, message.nuki_id) or MqttLock(
+            nuki_id=message.nuki_id
+        )
+        self._lock = lock.apply(message)
+        self.context["title_placeholders"] = {"name": self._lock.name or self._lock.hex_id}
+        return await self.async_step_mqtt_confirm()
+
+    async def async_step_mqtt_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        assert self._lock is not None
+        if user_input is not None:
+            return self._async_create_lock_entry(self._lock)
+        self._set_confirm_only()
+        lock = self._lock
+        return self.async_show_form(
+            step_id="mqtt_confirm",
+            description_placeholders={
+                "name": lock.name or lock.hex_id,
+                "model": lock.device_type.model,
+                "lock_id": lock.hex_id,
+                "firmware": lock.firmware or "?",
+            },
+        )
+
+    def _async_create_lock_entry(self, lock: MqttLock) -> ConfigFlowResult:
+        return self.async_create_entry(
+            title=lock.name or f"Nuki {lock.hex_id}", data={CONF_LOCK_ID: lock.hex_id}
+        )
 
     async def _async_connection_form(
         self, step_id: str, user_input: dict[str, Any] | None
