@@ -352,11 +352,12 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
             self._reject(f"body larger than {MAX_CALLBACK_BODY} bytes")
             return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         try:
-            update = CallbackUpdate.from_dict(json.loads(body))
+            raw = json.loads(body)
+            update = CallbackUpdate.from_dict(raw)
         except (ValueError, RecursionError, NukiError) as err:
             self._reject(str(err))
             return web.Response(status=HTTPStatus.BAD_REQUEST)
-        self.async_apply_callback(update)
+        self.async_apply_callback(update, type_reported=raw.get("deviceType") is not None)
         return web.Response(status=HTTPStatus.OK)
 
     def _reject(self, reason: str) -> None:
@@ -364,14 +365,20 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         _LOGGER.warning("Ignoring a callback for bridge %s: %s", self.bridge_id, reason)
 
     @callback
-    def async_apply_callback(self, update: CallbackUpdate) -> None:
+    def async_apply_callback(self, update: CallbackUpdate, *, type_reported: bool = True) -> None:
         if self.data is None:
             return
         key = update.key
         device = self.data.get(key)
         if device is None:
             # The software bridge omits deviceType; match on the id when unambiguous.
-            matches = [k for k in self.data if k[0] == update.nuki_id]
+            # A reported type still tells an opener from a lock with the same id.
+            matches = [
+                k
+                for k in self.data
+                if k[0] == update.nuki_id
+                and (not type_reported or k[1].is_opener == update.device_type.is_opener)
+            ]
             if len(matches) != 1:
                 _LOGGER.debug("Callback for unknown device %s ignored", update.nuki_id)
                 return
