@@ -153,12 +153,12 @@ class HassProcess:
             if (code := self.exited()) is not None:
                 raise HassError(f"Home Assistant exited with {code}:\n{self.log_tail()}")
             with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                # Open without a login whether onboarded or not (/api/onboarding
-                # is gone once onboarding is done).
+                # Served from the start without a login; it answers 400 until
+                # onboarding is done, any answer means the server is up.
                 async with session.get(
                     f"{self.url}/auth/providers", timeout=aiohttp.ClientTimeout(total=5)
                 ) as response:
-                    if response.status == 200:
+                    if response.status < 500:
                         return
             if time.monotonic() > deadline:
                 raise HassError(f"Home Assistant did not answer in {timeout:.0f} s")
@@ -290,6 +290,10 @@ class HassClient:
             )
         return ran_core_config
 
+    def use_token(self, access_token: str) -> None:
+        """A long-lived access token instead of a login (no refresh token)."""
+        self.tokens = Tokens(access_token, "", 0, self.client_id, self.url)
+
     async def login(self, username: str, password: str) -> Tokens:
         """The login form's flow, as the frontend runs it."""
         async with self.session.post(
@@ -332,10 +336,6 @@ class HassClient:
         result: dict[str, Any] = await self.post(
             f"/api/config/config_entries/flow/{flow_id}", dict(data)
         )
-        return result
-
-    async def flows_in_progress(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = await self.get("/api/config/config_entries/flow")
         return result
 
     async def run_flow(

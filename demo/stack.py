@@ -362,17 +362,26 @@ class DemoStack:
         """
         if any(e.get("source") == "mqtt" for e in await client.entries(DOMAIN)):
             return
+        handled: set[str] = set()
         async with client.websocket() as ws:
             discovered = await ws.subscribe_events("config_entry_discovered")
             deadline = time.monotonic() + timeout
             while True:
-                for flow in await client.flows_in_progress():
-                    if flow.get("handler") != DOMAIN or flow["context"].get("source") != "mqtt":
+                for flow in await ws.call("config_entries/flow/progress"):
+                    if (
+                        flow.get("handler") != DOMAIN
+                        or flow["context"].get("source") != "mqtt"
+                        or flow["flow_id"] in handled
+                    ):
                         continue
+                    handled.add(flow["flow_id"])
                     result = await client.submit_flow(flow["flow_id"], {})
-                    _LOGGER.info("Confirmed Nuki MQTT discovery: %s", result.get("type"))
-                    self.report.confirmed_discoveries += 1
-                if self.report.confirmed_discoveries or time.monotonic() > deadline:
+                    if result.get("type") in ("create_entry", "abort"):
+                        self.report.confirmed_discoveries += 1
+                    else:
+                        # A form that wants more than a click: left for the user.
+                        _LOGGER.warning("Nuki MQTT discovery needs input: %s", result)
+                if handled or time.monotonic() > deadline:
                     return
                 with contextlib.suppress(TimeoutError):
                     await discovered.next(timeout=max(0.1, deadline - time.monotonic()))

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The quality gates, in order: lint, types, the whole test suite with coverage.
+# The quality gates, in order: lint, types, the whole test suite with coverage,
+# then the end-to-end tests against a real Home Assistant (artifacts: the
+# dashboard screenshot and Home Assistant's log in .artifacts/).
 # The library's tests run without Home Assistant's test plugin (it replaces the
 # event loop policy and guards sockets); the integration's tests run with it.
 set -euo pipefail
@@ -9,8 +11,8 @@ mkdir -p .artifacts
 rm -f .coverage .coverage.*
 
 echo "== ruff"
-ruff check src custom_components tests bench scripts
-ruff format --check src custom_components tests bench scripts
+ruff check src custom_components tests bench scripts demo
+ruff format --check src custom_components tests bench scripts demo
 
 echo "== mypy --strict (library)"
 mypy
@@ -25,3 +27,6 @@ python -m pytest tests/components \
 
 echo "== coverage"
 coverage report --fail-under=85
+
+echo "== end-to-end tests (the demo stack: stand-ins, broker, Home Assistant, Chromium)"
+python -m pytest -p no:homeassistant tests/e2e -q "$@"
