@@ -389,13 +389,14 @@ class Subscription:
     def __init__(self, ws: HassWebSocket, message_id: int) -> None:
         self.ws = ws
         self.id = message_id
-        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        # An event is an object, or for some subscriptions a list of changes.
+        self.queue: asyncio.Queue[Any] = asyncio.Queue()
 
-    async def next(self, timeout: float = 30.0) -> dict[str, Any]:
+    async def next(self, timeout: float = 30.0) -> Any:
         async with asyncio.timeout(timeout):
             return await self.queue.get()
 
-    def pending(self) -> list[dict[str, Any]]:
+    def pending(self) -> list[Any]:
         """Everything already received, without waiting."""
         items = []
         while not self.queue.empty():

@@ -378,6 +378,8 @@ class DemoStack:
                     result = await client.submit_flow(flow["flow_id"], {})
                     if result.get("type") in ("create_entry", "abort"):
                         self.report.confirmed_discoveries += 1
+                    if result.get("type") == "create_entry":
+                        self.report.created.append(f"Nuki Wi-Fi lock {result.get('title')}")
                     else:
                         # A form that wants more than a click: left for the user.
                         _LOGGER.warning("Nuki MQTT discovery needs input: %s", result)

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import aiohttp
 
+# First on the path: this script's own directory would otherwise make
+# ``import demo`` find this file instead of the repository's demo package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from demo.hass import PASSWORD, USERNAME, HassClient, HassError

@@ -14,8 +14,9 @@ echo "== ruff"
 ruff check src custom_components tests bench scripts demo
 ruff format --check src custom_components tests bench scripts demo
 
-echo "== mypy --strict (library)"
+echo "== mypy --strict (library; demo stack and end-to-end tests)"
 mypy
+mypy --strict demo tests/e2e
 
 echo "== library tests"
 python -m pytest -p no:homeassistant tests/lib \

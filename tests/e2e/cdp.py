@@ -160,7 +160,7 @@ class Chromium:
         stderr = self.process.stderr
         assert stderr is not None
         loop = asyncio.get_running_loop()
-        seen = []
+        seen: list[bytes] = []
         async with asyncio.timeout(timeout):
             # The address is known once Chromium says so on stderr, not before.
             while True:

@@ -7,7 +7,7 @@ import json
 import aiohttp
 import pytest
 
-from demo.hass import PASSWORD, USERNAME, HassClient
+from demo.hass import PASSWORD, USERNAME, HassClient, HassWebSocket
 
 from .cdp import Chromium, chromium_path
 from .conftest import ARTIFACTS, RunningStack
@@ -49,7 +49,10 @@ WAIT_FOR_TEXTS = """
 
 @pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (scripts/setup.sh)")
 async def test_dashboard_shows_the_nuki_entities(
-    running_stack: RunningStack, http: aiohttp.ClientSession, ws, entities: Entities
+    running_stack: RunningStack,
+    http: aiohttp.ClientSession,
+    ws: HassWebSocket,
+    entities: Entities,
 ) -> None:
     current = await states(ws)
     names = sorted(
