@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -94,6 +95,22 @@ def prepare_config_dir(config_dir: Path, port: int, *, log_level: str = "info") 
     link.symlink_to(INTEGRATION_DIR, target_is_directory=True)
 
 
+def check_requirements() -> None:
+    """What --skip-pip relies on: the integration's pinned requirements are installed."""
+    manifest = json.loads((INTEGRATION_DIR / "manifest.json").read_text())
+    for requirement in manifest.get("requirements", []):
+        name, _, wanted = requirement.partition("==")
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = None
+        if installed is None or (wanted and installed != wanted):
+            raise HassError(
+                f"the integration needs {requirement}, installed: {installed or 'nothing'}; "
+                "run make setup"
+            )
+
+
 def hass_command(config_dir: Path) -> list[str]:
     # The venv's entry point, not ``python -m``: that would put the working
     # directory first on sys.path, and the repo's own custom_components with it.
@@ -121,7 +138,8 @@ class HassProcess:
         return self.config_dir / LOG_FILE
 
     def start(self) -> None:
-        console = (self.config_dir / CONSOLE_FILE).open("ab")
+        check_requirements()
+        console = (self.config_dir / CONSOLE_FILE).open("wb")
         try:
             # Fixed argument list (the venv's hass, our config dir): no shell, no user input.
             self.process = subprocess.Popen(  # noqa: S603

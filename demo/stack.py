@@ -154,7 +154,7 @@ class StandinsProcess:
         return self.process.pid if self.process else None
 
     def spawn(self) -> None:
-        with self.log_path.open("ab") as log:
+        with self.log_path.open("wb") as log:
             # Fixed argument list (this interpreter, this module): no shell, no user input.
             self.process = subprocess.Popen(  # noqa: S603
                 self.args,
