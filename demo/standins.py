@@ -123,7 +123,9 @@ async def run(args: argparse.Namespace) -> int:
         for device in sim.devices:
             if isinstance(device, SimSmartLock) and device.device_type in WIFI_TYPES:
                 # The very lock object the bridge has: one lock, two ways in.
-                wifi = WifiLockSimulator(device, broker.url)
+                # The app's "Home Assistant discovery" off, as the docs advise: this
+                # integration provides the entities, the lock's own would duplicate them.
+                wifi = WifiLockSimulator(device, broker.url, discovery=False)
                 await wifi.start()
                 stack.push_async_callback(wifi.stop)
                 locks[device.nuki_id] = wifi
