@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 from http import HTTPStatus
@@ -112,6 +113,8 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         self.push_active = False
         self.pending: dict[DeviceKey, PendingCommand] = {}
         self.callbacks_received = 0
+        # Callbacks applied per device: tells a poll that one overtook it.
+        self._callback_counts: Counter[DeviceKey] = Counter()
         self.callbacks_rejected = 0
         self.polls = 0
         self.last_callback: datetime | None = None
@@ -122,10 +125,12 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         self._ring_listeners: dict[DeviceKey, list[CALLBACK_TYPE]] = {}
         self._verify_unsub: CALLBACK_TYPE | None = None
         self._verify_forced = False
+        self._registration_task: asyncio.Task[None] | None = None
 
     # -- polling --------------------------------------------------------------
 
     async def _async_update_data(self) -> dict[DeviceKey, Device]:
+        callbacks_before = self._callback_counts.copy()
         try:
             devices = await self.client.list_devices()
         except NukiAuthError as err:
@@ -149,6 +154,12 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         unreported_change = False
         for device in devices:
             old = previous.get(device.key) if previous is not None else None
+            overtaken = self._callback_counts[device.key] != callbacks_before[device.key]
+            if old is not None and overtaken:
+                # A callback arrived while /list was on its way: the answer may
+                # predate it, so the state stays as the callback left it.
+                data[device.key] = replace(device, state=old.state)
+                continue
             if old is not None:
                 state = old.state.merged_with(device.state)
                 if _comparable(state) != _comparable(old.state):
@@ -166,8 +177,19 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
                 _LOGGER.debug("A poll found a change no callback reported")
                 self._callback_check_needed = True
             if self._callback_check_needed or self._polls_since_check >= CALLBACK_CHECK_EVERY_POLLS:
-                await self._async_register_callback()
+                self._async_schedule_registration()
         return data
+
+    @callback
+    def _async_schedule_registration(self) -> None:
+        # Not awaited by the poll: callbacks arriving while it runs must build
+        # on this poll's data, not be overwritten by it afterwards.
+        if self._registration_task is None or self._registration_task.done():
+            self._registration_task = self.config_entry.async_create_background_task(
+                self.hass,
+                self._async_register_callback(),
+                f"Nuki bridge {self.bridge_id} callback check",
+            )
 
     def _settle_pending(self, data: dict[DeviceKey, Device]) -> None:
         for key, pending in list(self.pending.items()):
@@ -385,6 +407,7 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
             key = matches[0]
             device = self.data[key]
         self.callbacks_received += 1
+        self._callback_counts[key] += 1
         self.last_callback = dt_util.utcnow()
         old = device.state
         self.pending.pop(key, None)

@@ -17,6 +17,7 @@ from unittest.mock import patch
 
 import pytest
 import pytest_socket
+from aiohttp import web
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.components.lock import LockState as HaLockState
 from homeassistant.config_entries import SOURCE_DHCP, ConfigEntryState
@@ -30,11 +31,19 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
-from custom_components.nuki.const import DOMAIN, VERIFY_AFTER_COMMAND
+from custom_components.nuki.const import DOMAIN, POLL_INTERVAL_PUSH, VERIFY_AFTER_COMMAND
 from nukilocal.const import LockState
 from nukilocal.models import hex_id
 
-from .conftest import BACK_DOOR, FRONT_DOOR, TIME_FACTOR, TOKEN, WEBHOOK_ID, SetupIntegration
+from .conftest import (
+    BACK_DOOR,
+    FRONT_DOOR,
+    TIME_FACTOR,
+    TOKEN,
+    WEBHOOK_ID,
+    SetupIntegration,
+    entry_data,
+)
 from .faultkit import (
     WAIT,
     ObservedBridge,
@@ -404,3 +413,49 @@ async def test_unload_while_a_command_is_in_flight(
 async def call_unload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+class StaleListBridge(ObservedBridge):
+    """A bridge whose /list answer, once written, is held back until released."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.computed = asyncio.Event()
+        self.release = asyncio.Event()
+        self.hold = False
+
+    async def _list(self, request: web.Request) -> web.StreamResponse:
+        response = await super()._list(request)
+        if self.hold:
+            self.computed.set()
+            await self.release.wait()
+        return response
+
+
+async def test_poll_answer_older_than_a_callback(
+    hass: HomeAssistant,
+    socket_enabled: None,
+    push_url: str,
+    setup_integration: SetupIntegration,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """/list written before the knob turned, delivered after its callback: the callback wins."""
+    async with StaleListBridge(TOKEN, time_factor=TIME_FACTOR) as bridge:
+        entry = MockConfigEntry(
+            domain=DOMAIN, unique_id="3C622613", title="3C622613", data=entry_data(bridge)
+        )
+        await setup_integration(entry)
+        bridge.hold = True
+        async_fire_time_changed(hass, dt_util.utcnow() + POLL_INTERVAL_PUSH)
+        async with asyncio.timeout(WAIT):
+            await bridge.computed.wait()
+        bridge.lock(FRONT_DOOR).turn_knob(lock=False)
+        await settle(hass, bridge)
+        assert hass.states.get(FRONT).state == HaLockState.UNLOCKED
+
+        bridge.release.set()
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert entry.runtime_data.polls == 2
+        assert hass.states.get(FRONT).state == HaLockState.UNLOCKED
+        assert await hass.config_entries.async_unload(entry.entry_id)
+    assert_no_tracebacks(caplog)
