@@ -11,7 +11,11 @@ by every config entry that reaches the device:
   one :class:`~nukilocal.models.DeviceState`, field by field: the newest report
   of a field wins. Only what a transport reports as *changed* counts: a bridge
   poll repeating its cache must not undo a newer MQTT state. A report older
-  than the hub's timestamp only fills fields nobody reported yet.
+  than the hub's timestamp only fills fields nobody reported yet. While the
+  lock is connected to MQTT, its own reports are first for every field it
+  publishes; the bridge learns the same change later over Bluetooth, so its
+  reports of those fields are skipped rather than applied late (entities would
+  flip back and forth). When MQTT goes away the bridge's picture is taken over.
 * **Availability.** The lock's own MQTT ``connected`` topic (its last will
   clears it) or, failing that, the bridge answering.
 * **Commands.** Over MQTT while the lock is connected there: it answers each
@@ -239,7 +243,22 @@ class DeviceHub:
             if device.state != link.last_state:
                 changes = _changed_fields(link.last_state, device.state)
                 link.last_state = device.state
+                if self.mqtt_connected:
+                    assert self.mqtt is not None
+                    # The lock's own MQTT report of a change comes first; the
+                    # bridge relays the same change later over Bluetooth, and
+                    # applying it then would flip entities back and forth.
+                    mqtt_state = self.mqtt.lock.state
+                    changes = {k: v for k, v in changes.items() if getattr(mqtt_state, k) is None}
                 self._merge(changes, device.device_type)
+        self.async_notify()
+
+    @callback
+    def async_mqtt_availability_changed(self, available: bool) -> None:
+        """Without MQTT the bridge's picture of the lock is the newest there is."""
+        link = self.bridge
+        if not available and link is not None and link.last_state is not None:
+            self._merge(_changed_fields(None, link.last_state), None)
         self.async_notify()
 
     @callback

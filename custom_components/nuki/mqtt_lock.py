@@ -57,9 +57,10 @@ def _complete_for_flow(lock: MqttLock) -> bool:
 
 
 async def async_read_lock(
-    hass: HomeAssistant, nuki_id: int, timeout: float = MQTT_RETAINED_TIMEOUT
+    hass: HomeAssistant, nuki_id: int, timeout: float | None = None
 ) -> MqttLock | None:
     """What the broker has retained about a lock; ``None`` when it knows nothing."""
+    timeout = MQTT_RETAINED_TIMEOUT if timeout is None else timeout
     lock = MqttLock(nuki_id=nuki_id)
     seen = False
     complete = asyncio.Event()
@@ -123,8 +124,9 @@ class MqttLockTransport:
 
     # -- life cycle --------------------------------------------------------------
 
-    async def async_start(self, timeout: float = MQTT_RETAINED_TIMEOUT) -> None:
+    async def async_start(self, timeout: float | None = None) -> None:
         """Subscribe and give the retained topics ``timeout`` to arrive."""
+        timeout = MQTT_RETAINED_TIMEOUT if timeout is None else timeout
         self._unsubscribe.append(
             mqtt.async_subscribe_connection_status(self.hass, self._async_connection_changed)
         )
@@ -192,8 +194,11 @@ class MqttLockTransport:
 
     @callback
     def _async_lock_changed(self, old: MqttLock, new: MqttLock) -> None:
-        if self.hub is not None:
-            self.hub.async_mqtt_updated(old, new)
+        if self.hub is None:
+            return
+        self.hub.async_mqtt_updated(old, new)
+        if (old.connected is True) != (new.connected is True):
+            self.hub.async_mqtt_availability_changed(self.available)
 
     @callback
     def _async_connection_changed(self, connected: bool) -> None:
@@ -207,7 +212,7 @@ class MqttLockTransport:
                 self._async_lock_changed(old, self.lock)
                 return
         if self.hub is not None:
-            self.hub.async_notify()
+            self.hub.async_mqtt_availability_changed(self.available)
 
     @callback
     def _async_command_result(self, result: CommandResult, *, retained: bool) -> None:

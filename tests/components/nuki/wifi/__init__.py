@@ -1,0 +1,1 @@
+"""Wi-Fi locks over MQTT: Home Assistant's real MQTT integration, Mosquitto, the stand-in."""

@@ -1,0 +1,231 @@
+"""A real Mosquitto, Home Assistant's real MQTT integration on it, and Wi-Fi lock stand-ins.
+
+No ``mqtt_mock``: the integration talks to the broker exactly as in a real
+installation, and the stand-in connects to the same broker like the hardware.
+Mosquitto is stopped by its own pid at teardown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from homeassistant.components import mqtt
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
+from homeassistant.helpers.event import async_track_state_change_event
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.nuki.const import CONF_LOCK_ID, DOMAIN
+from custom_components.nuki.hub import DeviceHub, async_get_data
+from nukilocal.const import DoorSensorState
+from nukilocal.models import hex_id
+from nukilocal.sim.clock import SimClock
+from nukilocal.sim.devices import SimSmartLock
+from nukilocal.sim.wifilock import WifiLockSimulator
+from tests.support import mosquitto as mosquitto_support
+
+from ..conftest import TIME_FACTOR
+
+LOCK_ID = 0x3C8862ED
+LOCK_HEX = hex_id(LOCK_ID)
+LOCK_NAME = "Maison"
+LOCK = "lock.maison"
+LOCK_ACTION_EVENT = "event.maison_lock_action"
+# Bound for every wait; a healthy run needs milliseconds.
+WAIT = 5.0
+
+type WifiLockFactory = Callable[..., Awaitable[WifiLockSimulator]]
+
+
+@pytest.fixture
+def mosquitto(socket_enabled: None) -> Generator[mosquitto_support.Mosquitto]:
+    if not mosquitto_support.available():
+        pytest.skip("mosquitto is not installed")
+    broker = mosquitto_support.Mosquitto()
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.cleanup()
+
+
+@pytest.fixture
+async def mqtt_entry(
+    hass: HomeAssistant, mosquitto: mosquitto_support.Mosquitto, tmp_path: Path
+) -> AsyncGenerator[MockConfigEntry]:
+    """Home Assistant's MQTT integration, connected to the Mosquitto above."""
+    # MQTT reads configuration.yaml at set-up; the harness's config dir has none.
+    (tmp_path / "configuration.yaml").write_text("")
+    hass.config.config_dir = str(tmp_path)
+    entry = MockConfigEntry(
+        domain=mqtt.DOMAIN,
+        data={mqtt.CONF_BROKER: mosquitto.host, "port": mosquitto.port},
+        version=1,
+        minor_version=2,
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert await mqtt.async_wait_for_mqtt_client(hass)
+    yield entry
+    # The client's socket and timers go before the harness checks for leftovers.
+    if entry.state is ConfigEntryState.LOADED:
+        await hass.config_entries.async_unload(entry.entry_id)
+        await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def sim_lock() -> AsyncGenerator[SimSmartLock]:
+    lock = SimSmartLock(
+        LOCK_ID,
+        LOCK_NAME,
+        clock=SimClock(time_factor=TIME_FACTOR),
+        firmware_version="4.2.6",
+        keypad=True,
+        door_sensor=DoorSensorState.DOOR_CLOSED,
+    )
+    try:
+        yield lock
+    finally:
+        await lock.close()
+
+
+@pytest.fixture
+async def make_wifilock(
+    mosquitto: mosquitto_support.Mosquitto, sim_lock: SimSmartLock
+) -> AsyncGenerator[WifiLockFactory]:
+    started: list[WifiLockSimulator] = []
+
+    async def factory(lock: SimSmartLock | None = None, **kwargs: Any) -> WifiLockSimulator:
+        kwargs.setdefault("reconnect_seconds", 0.05)
+        kwargs.setdefault("discovery", False)
+        sim = WifiLockSimulator(lock or sim_lock, mosquitto.url(), **kwargs)
+        started.append(sim)
+        await sim.start()
+        return sim
+
+    try:
+        yield factory
+    finally:
+        for sim in started:
+            await sim.stop()
+
+
+@pytest.fixture
+async def wifilock(make_wifilock: WifiLockFactory) -> WifiLockSimulator:
+    """The lock on the broker, its own Home Assistant discovery switched off."""
+    return await make_wifilock()
+
+
+def lock_entry(nuki_id: int = LOCK_ID, title: str = LOCK_NAME) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=title,
+        unique_id=hex_id(nuki_id),
+        data={CONF_LOCK_ID: hex_id(nuki_id)},
+        version=1,
+        minor_version=1,
+    )
+
+
+@pytest.fixture
+async def init_lock(
+    hass: HomeAssistant, mqtt_entry: MockConfigEntry, wifilock: WifiLockSimulator
+) -> MockConfigEntry:
+    """The Wi-Fi lock's entry set up against the stand-in on the real broker."""
+    entry = lock_entry()
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    return entry
+
+
+# -- waiting without sleeping -------------------------------------------------
+
+
+async def wait_for_state(
+    hass: HomeAssistant, entity_id: str, expected: str, timeout: float = WAIT
+) -> State:
+    """The entity's state once it is ``expected`` (now or after a change)."""
+    future: asyncio.Future[State] = hass.loop.create_future()
+
+    @callback
+    def check(state: State | None) -> None:
+        if state is not None and state.state == expected and not future.done():
+            future.set_result(state)
+
+    @callback
+    def changed(event: Event[EventStateChangedData]) -> None:
+        check(event.data["new_state"])
+
+    unsubscribe = async_track_state_change_event(hass, entity_id, changed)
+    try:
+        check(hass.states.get(entity_id))
+        async with asyncio.timeout(timeout):
+            return await future
+    finally:
+        unsubscribe()
+
+
+async def wait_for_hub(
+    hass: HomeAssistant, predicate: Callable[[DeviceHub], bool], timeout: float = WAIT
+) -> DeviceHub:
+    """The lock's hub once ``predicate`` holds (checked on every change of it)."""
+    hub = async_get_data(hass).hubs[(LOCK_ID, False)]
+    future: asyncio.Future[DeviceHub] = hass.loop.create_future()
+
+    @callback
+    def check() -> None:
+        if predicate(hub) and not future.done():
+            future.set_result(hub)
+
+    unsubscribe = hub.async_add_listener(check)
+    try:
+        check()
+        async with asyncio.timeout(timeout):
+            return await future
+    finally:
+        unsubscribe()
+
+
+@contextlib.contextmanager
+def record_states(hass: HomeAssistant, entity_id: str) -> Iterator[list[str]]:
+    """Every state ``entity_id`` takes while the block runs, in order."""
+    seen: list[str] = []
+
+    @callback
+    def changed(event: Event[EventStateChangedData]) -> None:
+        new = event.data["new_state"]
+        if new is not None:
+            seen.append(new.state)
+
+    unsubscribe = async_track_state_change_event(hass, entity_id, changed)
+    try:
+        yield seen
+    finally:
+        unsubscribe()
+
+
+async def next_event(
+    hass: HomeAssistant, event_type: str, timeout: float = WAIT
+) -> Event[dict[str, Any]]:
+    """Wait for the next event of ``event_type`` on the bus."""
+    future: asyncio.Future[Event[dict[str, Any]]] = hass.loop.create_future()
+
+    @callback
+    def fired(event: Event[dict[str, Any]]) -> None:
+        if not future.done():
+            future.set_result(event)
+
+    unsubscribe = hass.bus.async_listen(event_type, fired)
+    try:
+        async with asyncio.timeout(timeout):
+            return await future
+    finally:
+        unsubscribe()
