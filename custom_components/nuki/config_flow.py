@@ -256,7 +256,7 @@ class NukiConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """A bridge by hand; with MQTT set up, first the choice of bridge or Wi-Fi lock."""
         if user_input is None and self.hass.config_entries.async_loaded_entries(MQTT_DOMAIN):
-            return self.async_show_menu(step_id="device_kind", menu_options=["bridge", "wifi_lock"])
+            return self.async_show_menu(menu_options=["bridge", "wifi_lock"])
         return await self._async_connection_form("user", user_input)
 
     async def async_step_bridge(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
