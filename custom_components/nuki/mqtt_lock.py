@@ -173,6 +173,9 @@ class MqttLockTransport:
             old = self.lock
             self.lock = new = old.apply(parsed)
             if new is not old:
+                if new.name != old.name and self.own_discovery:
+                    # Retained topics arrive in any order: name the lock in the issue.
+                    self._async_update_issue()
                 if new.connected is False:
                     self._fail_pending("the lock went offline before it answered")
                 self._async_lock_changed(old, new)
@@ -231,6 +234,10 @@ class MqttLockTransport:
             self.own_discovery.pop(key, None)
         else:
             self.own_discovery[key] = message.config
+        self._async_update_issue()
+
+    @callback
+    def _async_update_issue(self) -> None:
         if self.own_discovery:
             ir.async_create_issue(
                 self.hass,

@@ -17,6 +17,7 @@ import pytest
 from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -225,6 +226,49 @@ async def next_event(
 
     unsubscribe = hass.bus.async_listen(event_type, fired)
     try:
+        async with asyncio.timeout(timeout):
+            return await future
+    finally:
+        unsubscribe()
+
+
+type LockFactory = Callable[..., Awaitable[MockConfigEntry]]
+
+
+@pytest.fixture
+def setup_lock(hass: HomeAssistant, mqtt_entry: MockConfigEntry) -> LockFactory:
+    """Add and set up a Wi-Fi lock entry (after the test started its stand-in)."""
+
+    async def setup(entry: MockConfigEntry | None = None) -> MockConfigEntry:
+        entry = entry or lock_entry()
+        entry.add_to_hass(hass)
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        assert entry.state is ConfigEntryState.LOADED
+        return entry
+
+    return setup
+
+
+async def wait_for_issue(
+    hass: HomeAssistant,
+    issue_id: str,
+    predicate: Callable[[ir.IssueEntry | None], bool],
+    timeout: float = WAIT,
+) -> ir.IssueEntry | None:
+    """The repair issue once ``predicate`` holds for it (``None``: no such issue)."""
+    registry = ir.async_get(hass)
+    future: asyncio.Future[ir.IssueEntry | None] = hass.loop.create_future()
+
+    @callback
+    def check(_event: Event[Any] | None = None) -> None:
+        issue = registry.async_get_issue(DOMAIN, issue_id)
+        if predicate(issue) and not future.done():
+            future.set_result(issue)
+
+    unsubscribe = hass.bus.async_listen(ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED, check)
+    try:
+        check()
         async with asyncio.timeout(timeout):
             return await future
     finally:
