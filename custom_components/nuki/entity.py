@@ -122,12 +122,24 @@ def nuki_command[E: NukiEntity, **P](
     func: Callable[Concatenate[E, P], Coroutine[Any, Any, None]],
 ) -> Callable[Concatenate[E, P], Coroutine[Any, Any, None]]:
     """Turn library errors into translated errors that say what happened, and where."""
+    return _translate_errors(func, mqtt_only=False)
 
+
+def nuki_mqtt_command[E: NukiEntity, **P](
+    func: Callable[Concatenate[E, P], Coroutine[Any, Any, None]],
+) -> Callable[Concatenate[E, P], Coroutine[Any, Any, None]]:
+    """Like :func:`nuki_command` for actions only the MQTT API has."""
+    return _translate_errors(func, mqtt_only=True)
+
+
+def _translate_errors[E: NukiEntity, **P](
+    func: Callable[Concatenate[E, P], Coroutine[Any, Any, None]], *, mqtt_only: bool
+) -> Callable[Concatenate[E, P], Coroutine[Any, Any, None]]:
     @wraps(func)
     async def handler(self: E, *args: P.args, **kwargs: P.kwargs) -> None:
         placeholders = {"name": self.hub.name}
         # Decided before sending: the transport may change while the command runs.
-        over_mqtt = self.hub.command_transport == TRANSPORT_MQTT
+        over_mqtt = mqtt_only or self.hub.command_transport == TRANSPORT_MQTT
         try:
             await func(self, *args, **kwargs)
         except NukiCommandRefusedError as err:

@@ -26,7 +26,7 @@ from .const import (
     SERVICE_SET_CONTINUOUS_MODE,
 )
 from .coordinator import LOCKING, OPENING, UNLOCKING, NukiConfigEntry
-from .entity import NukiEntity, async_add_device_entities, nuki_command
+from .entity import NukiEntity, async_add_device_entities, nuki_command, nuki_mqtt_command
 from .hub import DeviceHub
 
 _LOGGER = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ class NukiSmartLockEntity(NukiLockEntity):
             return
         await self._async_full_lock()
 
-    @nuki_command
+    @nuki_mqtt_command
     async def _async_full_lock(self) -> None:
         await self.hub.async_mqtt_only_command(LockAction.FULL_LOCK, LOCKING)
 
