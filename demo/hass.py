@@ -71,6 +71,9 @@ http:
 
 frontend:
 
+# Automations made in the UI (or through the config API) land in this file.
+automation: !include automations.yaml
+
 logger:
   default: warning
   logs:
@@ -85,6 +88,9 @@ def prepare_config_dir(config_dir: Path, port: int, *, log_level: str = "info") 
     """Create or refresh the config dir; the integration is linked, not copied."""
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "configuration.yaml").write_text(configuration_yaml(port, log_level=log_level))
+    automations = config_dir / "automations.yaml"
+    if not automations.exists():
+        automations.write_text("[]\n")
     custom = config_dir / "custom_components"
     custom.mkdir(exist_ok=True)
     link = custom / "nuki"

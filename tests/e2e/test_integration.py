@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from demo.hass import HassCommandError, HassWebSocket
+from demo.hass import HassClient, HassCommandError, HassWebSocket
 from demo.stack import BACK_DOOR, FRONT_DOOR, OPENER, integration_supports_mqtt
 from nukilocal.models import hex_id
 from nukilocal.sim.control import SimControlClient
@@ -192,6 +192,71 @@ async def test_keypad_unlock_on_the_wifi_lock_is_a_lock_action_event(
             front_states.append(data["new_state"]["state"])
     assert "4711" in str(reported)
     assert "54321" in str(reported)
+
+
+@needs_mqtt
+async def test_a_keypad_code_triggers_an_automation(
+    ws: HassWebSocket,
+    hass: HassClient,
+    entities: Entities,
+    running_stack: RunningStack,
+    http: aiohttp.ClientSession,
+) -> None:
+    """What a user builds: "when the door is unlocked with keypad code 4711, do ..."."""
+    fired = "nuki_e2e_unlocked_by_code"
+    automation_id = "automation.front_door_unlocked_with_code_4711"
+    loaded = await ws.subscribe_events("state_changed")
+    await hass.post(
+        "/api/config/automation/config/nuki_e2e_keypad_code",
+        {
+            "alias": "Front door unlocked with code 4711",
+            "triggers": [
+                {
+                    "trigger": "event",
+                    "event_type": "nuki_event",
+                    "event_data": {"type": "lock_action", "code_id": 4711},
+                }
+            ],
+            "actions": [
+                {
+                    "event": fired,
+                    "event_data": {
+                        "lock": "{{ trigger.event.data.entity_id }}",
+                        "code": "{{ trigger.event.data.code_id }}",
+                    },
+                }
+            ],
+        },
+    )
+    # Saving reloads the automations; the new one appears as an entity.
+    while True:
+        data = (await loaded.next())["data"]
+        if data["entity_id"] == automation_id and data["new_state"]:
+            assert data["new_state"]["state"] == "on"
+            break
+    await loaded.unsubscribe()
+    front = entities.entity_id(FRONT_DOOR)
+    changes = await ws.subscribe_events("state_changed")
+    await bring_to(ws, changes, front, "locked", "lock")
+    automations = await ws.subscribe_events(fired)
+    for code in (1234, 4711):  # another code must not trigger it
+        async with http.get(
+            f"{running_stack.bridge_url}/demo/keypad",
+            params={
+                "nukiId": FRONT_DOOR,
+                "action": 1,
+                "authId": 54321,
+                "codeId": code,
+                "source": 1,
+                "token": running_stack.bridge_token,
+            },
+        ) as response:
+            assert response.status == 200
+    # Code 1234 went first: had it triggered the automation, it would be this event.
+    event = await automations.next()
+    assert event["data"]["lock"] == front
+    assert str(event["data"]["code"]) == "4711"
+    assert automations.pending() == []
 
 
 async def test_a_failed_command_shows_its_translated_error(
