@@ -210,7 +210,7 @@ class NukiConfigFlow(ConfigFlow, domain=DOMAIN):
         self._token_mode: TokenMode = TokenMode.ENCRYPTED
         self._discovered_id: str | None = None
         # The form the button path returns to, with an error, when it fails.
-        self._form_step: str = "user"
+        self._form_step: str = "bridge"
         self._auth_task: asyncio.Task[str] | None = None
         self._button_error: str | None = None
         self._obtained_token: str | None = None
@@ -255,9 +255,9 @@ class NukiConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """A bridge by hand; with MQTT set up, first the choice of bridge or Wi-Fi lock."""
-        if user_input is None and self.hass.config_entries.async_loaded_entries(MQTT_DOMAIN):
+        if self.hass.config_entries.async_loaded_entries(MQTT_DOMAIN):
             return self.async_show_menu(menu_options=["bridge", "wifi_lock"])
-        return await self._async_connection_form("user", user_input)
+        return await self.async_step_bridge(user_input)
 
     async def async_step_bridge(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Host, port and token typed in by the user, or the button instead of a token."""

@@ -112,7 +112,7 @@ def add_entry(
 async def start_user_flow(hass: HomeAssistant) -> dict[str, Any]:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "bridge"
     assert result["errors"] == {}
     return result
 
@@ -415,7 +415,7 @@ async def test_button_cannot_connect_back_to_form(
     await hass.async_block_till_done()
     result = await configure(hass, result["flow_id"])
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "bridge"
     assert result["errors"] == {"base": "cannot_connect"}
 
     result = await configure(hass, result["flow_id"], user_input(bridge))
@@ -433,7 +433,7 @@ async def test_button_token_refused_back_to_form(
     await press_when_asked(hass, bridge)
     result = await configure(hass, result["flow_id"])
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "bridge"
     assert result["errors"] == {"base": "clock_out_of_sync"}
 
     result = await configure(hass, result["flow_id"], user_input(bridge, token_mode="plain"))
@@ -731,7 +731,8 @@ def test_config_strings_complete() -> None:
         "wrong_bridge",
     }
     assert "press_button" in strings["progress"]
-    for step_id in ("user", "dhcp_confirm", "reconfigure"):
+    assert set(strings["step"]["user"]["menu_options"]) == {"bridge", "wifi_lock"}
+    for step_id in ("bridge", "dhcp_confirm", "reconfigure"):
         step = strings["step"][step_id]
         assert (
             set(step["data"])
