@@ -12,6 +12,11 @@ demo: setup
 test: setup
 	@scripts/test.sh
 
+# Both integrations in a real Home Assistant against the stand-ins (about 8 min);
+# table, results.json and charts in .artifacts/bench/.
+bench: setup
+	@.venv/bin/python -m bench
+
 lint: setup
 	@.venv/bin/ruff check src custom_components tests bench scripts
 	@.venv/bin/mypy

@@ -1,0 +1,578 @@
+"""The measurements, each against one Home Assistant and its bridge stand-ins.
+
+Every function returns plain data (milliseconds, counts) for ``results.json``;
+what each figure means and how it is taken is written next to it in
+``METHODS`` (also copied into the JSON) and in ``bench/README.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, Final
+
+from demo.hass import HassCommandError, HassError, Subscription
+from nukilocal.const import LockState
+from nukilocal.sim import SimDevice, SimSmartLock
+from nukilocal.sim.devices import MOTOR_SECONDS
+
+from .hass import ARRIVED, BenchHass
+from .standins import TOKEN, BenchBridge
+
+type Event = dict[str, Any]
+
+METHODS: Final = {
+    "state_latency": (
+        "A lock's knob is turned in the stand-in (turn_knob, no transitional state). "
+        "Start: time.monotonic() when the stand-in's device listener fires (the bridge "
+        "queues its callback in the same call). End: time.monotonic() when the matching "
+        "state_changed event is read from Home Assistant's WebSocket, in the same process "
+        "and event loop as the stand-in, so one clock measures both ends. This includes "
+        "the bridge's callback POST, Home Assistant's processing and the WebSocket leg "
+        "back. Also reported: the event's time_fired (Home Assistant's wall clock) minus "
+        "time.time() at the listener, which leaves the WebSocket leg out; both clocks "
+        "are the same machine's. Turns alternate over the three smart locks, one at a "
+        "time, each after the previous one arrived. The JSON also has the figure "
+        "without each lock's first change."
+    ),
+    "mqtt_latency": (
+        "Same as state_latency for three Wi-Fi lock stand-ins over MQTT (Mosquitto), "
+        "added by confirming the integration's discovery flows; measured only when the "
+        "integration's manifest has an 'mqtt' key. The stand-in's MQTT client leaves "
+        "Nagle's algorithm on, so a publish right behind another can wait ~40 ms for the "
+        "broker's delayed ACK; the figure is measured as is, then again with TCP_NODELAY "
+        "set on the stand-ins' sockets (stand_in_nodelay) to show the integration's part."
+    ),
+    "rings": (
+        "The opener stand-in rings (ring()) N times, spaced apart. Start: monotonic time "
+        "at the device listener; end: arrival of a nuki_event of type ring over the "
+        "WebSocket. Events are collected until one full poll interval of the built-in "
+        "integration (30 s) after the last ring, so rings found by polling count too. "
+        "Each event is matched to the latest ring before it."
+    ),
+    "service_call": (
+        "lock.unlock / lock.lock on the Front door over the WebSocket (call_service), "
+        "alternating. Times from sending the call to the first transitional state "
+        "(unlocking/locking) and to the final state arriving over the WebSocket. The "
+        "motor time is measured at the stand-in (listener: moving state to final state; "
+        "nominal 1.5 s at time factor 1). Overhead = time to final state minus the "
+        "measured motor time: the command's way in plus the report's way out."
+    ),
+    "idle_requests": (
+        "Requests the bridge stand-in (4 devices) received during an idle window that "
+        "starts once the earlier phases have settled (devices idle, 5 s later), counted "
+        "by endpoint and scaled to one hour (count x 3600 / window). No stand-in time "
+        "factor is involved: the polling timers are Home Assistant's. A 300 s window "
+        "holds exactly one cycle of a 5-minute poll and ten of a 30-second one. Other "
+        "phases (the other integration, the scale runs) may run meanwhile in other "
+        "processes and on other bridges; they do not reach this bridge."
+    ),
+    "burst": (
+        "20 service calls sent at once over one WebSocket, round robin over the 4 "
+        "devices, lock and unlock alternating per round (as 20 automations firing "
+        "together). Failed = calls that returned an error, or commands the devices never "
+        "carried out (counted by the stand-in's action listener), whichever is more. "
+        "503 answers and the highest number of requests in flight are the stand-in's "
+        "counters over the burst. Duration: until every call returned and every device "
+        "stopped moving."
+    ),
+    "scale": (
+        "A fresh Home Assistant; 25 bridge stand-ins with 4 devices each in the benchmark "
+        "process. Set-up time: all 25 config flows submitted at once until all 100 lock "
+        "entities exist with a state. CPU per state update: Home Assistant's process CPU "
+        "time (psutil, user+system) over N knob turns spread over all 75 smart locks "
+        "(10 ms apart) divided by N, measured from the first turn until the N-th "
+        "state_changed arrived; 'net' subtracts the idle CPU rate measured over 5 s "
+        "before. Memory: resident set size of the Home Assistant process before the first "
+        "flow and after set-up (5 s later)."
+    ),
+    "single_bridge": (
+        "The same figures for the single bridge of the first phase: set-up of one "
+        "config flow, CPU per update over the state-latency turns, memory before and "
+        "after the entry."
+    ),
+}
+
+
+# -- small helpers ---------------------------------------------------------------------
+
+
+def percentile(values: Iterable[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    data = sorted(values)
+    if not data:
+        return None
+    position = (len(data) - 1) * q / 100
+    low = math.floor(position)
+    high = min(low + 1, len(data) - 1)
+    return data[low] + (data[high] - data[low]) * (position - low)
+
+
+def summary(values_ms: list[float]) -> dict[str, Any]:
+    return {
+        "n": len(values_ms),
+        "p50": percentile(values_ms, 50),
+        "p90": percentile(values_ms, 90),
+        "p99": percentile(values_ms, 99),
+        "min": min(values_ms) if values_ms else None,
+        "max": max(values_ms) if values_ms else None,
+    }
+
+
+def time_fired(event: Event) -> float:
+    return datetime.fromisoformat(event["time_fired"]).timestamp()
+
+
+def state_of(event: Event) -> str | None:
+    new = event.get("data", {}).get("new_state")
+    return new.get("state") if new else None
+
+
+def entity_of(event: Event) -> str | None:
+    return event.get("data", {}).get("entity_id")
+
+
+async def next_matching(
+    subscription: Subscription, predicate: Callable[[Event], bool], timeout: float
+) -> Event:
+    """The next event for which ``predicate`` holds; others are dropped."""
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        event = await subscription.next(timeout=remaining)
+        if predicate(event):
+            return event
+
+
+class ListenerStamp:
+    """Monotonic and wall time of the first listener call while installed."""
+
+    def __init__(self, device: SimDevice, when: Callable[[SimDevice], bool] | None = None):
+        self.mono: float | None = None
+        self.wall: float | None = None
+        self._when = when
+        self._remove = device.add_listener(self._fire)
+
+    def _fire(self, device: SimDevice) -> None:
+        if self.mono is None and (self._when is None or self._when(device)):
+            self.mono = time.monotonic()
+            self.wall = time.time()
+
+    def remove(self) -> None:
+        self._remove()
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float, step: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(step)
+    return True
+
+
+# -- single bridge: set-up -----------------------------------------------------------------
+
+
+async def setup_single(hass: BenchHass, bridge: BenchBridge, settle: float) -> dict[str, Any]:
+    await asyncio.sleep(settle)
+    rss_before = hass.rss_mib()
+    started = time.monotonic()
+    result = await hass.add_bridge("127.0.0.1", bridge.port, TOKEN)
+    flow_done = time.monotonic()
+    ready = await hass.wait_entities_ready(bridge.unique_ids, timeout=120)
+    await asyncio.sleep(settle)
+    return {
+        "entry_title": result.get("title"),
+        "flow_s": flow_done - started,
+        "setup_s": ready - started,
+        "rss_before_mib": rss_before,
+        "rss_after_mib": hass.rss_mib(),
+        "entities": await hass.nuki_entity_count(),
+        "setup_requests": dict(bridge.requests_between(0, time.monotonic())),
+    }
+
+
+# -- state latency -------------------------------------------------------------------------
+
+
+async def state_latency(
+    hass: BenchHass,
+    locks: list[SimSmartLock],
+    samples: int,
+    *,
+    path: str = "bridge callback (webhook)",
+    spacing: float = 0.05,
+) -> dict[str, Any]:
+    assert hass.ws is not None
+    entities = await hass.lock_entities()
+    subscription = await hass.ws.subscribe_events("state_changed")
+    arrival_ms: list[float] = []
+    warm_ms: list[float] = []
+    fired_ms: list[float] = []
+    missed = 0
+    idle_cpu, idle_start = hass.cpu_seconds(), time.monotonic()
+    await asyncio.sleep(3.0)
+    idle_rate = (hass.cpu_seconds() - idle_cpu) / (time.monotonic() - idle_start)
+    cpu_before, started = hass.cpu_seconds(), time.monotonic()
+    try:
+        for i in range(samples):
+            device = locks[i % len(locks)]
+            entity_id = entities[str(device.nuki_id)]
+            lock = device.state is not LockState.LOCKED
+            expected = "locked" if lock else "unlocked"
+            subscription.pending()
+            stamp = ListenerStamp(device)
+            try:
+                device.turn_knob(lock)
+            finally:
+                stamp.remove()
+            assert stamp.mono is not None
+            assert stamp.wall is not None
+            try:
+                event = await next_matching(
+                    subscription,
+                    lambda e, eid=entity_id, want=expected: (
+                        entity_of(e) == eid and state_of(e) == want
+                    ),
+                    timeout=5.0,
+                )
+            except TimeoutError:
+                missed += 1
+                continue
+            arrival_ms.append((event[ARRIVED] - stamp.mono) * 1000)
+            if i >= len(locks):
+                warm_ms.append(arrival_ms[-1])
+            fired_ms.append((time_fired(event) - stamp.wall) * 1000)
+            await asyncio.sleep(spacing)
+    finally:
+        await subscription.unsubscribe()
+    cpu, elapsed = hass.cpu_seconds() - cpu_before, time.monotonic() - started
+    seen = max(1, samples - missed)
+    return {
+        "path": path,
+        "samples": samples,
+        "missed": missed,
+        "arrival_ms": summary(arrival_ms),
+        "arrival_after_first_per_lock_ms": summary(warm_ms),
+        "fired_ms": summary(fired_ms),
+        "cpu_ms_per_update": cpu / seen * 1000,
+        "cpu_ms_per_update_net": (cpu - idle_rate * elapsed) / seen * 1000,
+        "idle_cpu_percent": idle_rate * 100,
+        "raw_arrival_ms": arrival_ms,
+    }
+
+
+# -- rings ---------------------------------------------------------------------------------
+
+
+class RingRun:
+    """Rings now, events collected later (the grace window overlaps other phases)."""
+
+    def __init__(self, hass: BenchHass, bridge: BenchBridge, count: int, spacing: float):
+        self.hass = hass
+        self.bridge = bridge
+        self.count = count
+        self.spacing = spacing
+        self.rings: list[float] = []
+        self.subscription: Subscription | None = None
+
+    async def ring(self) -> None:
+        assert self.hass.ws is not None
+        self.subscription = await self.hass.ws.subscribe_events("nuki_event")
+        opener = self.bridge.opener
+        for i in range(self.count):
+            stamp = ListenerStamp(opener)
+            try:
+                opener.ring()
+            finally:
+                stamp.remove()
+            assert stamp.mono is not None
+            self.rings.append(stamp.mono)
+            if i < self.count - 1:
+                await asyncio.sleep(self.spacing)
+
+    async def collect(self, grace: float) -> dict[str, Any]:
+        assert self.subscription is not None
+        if self.rings:
+            await asyncio.sleep(max(0.0, self.rings[-1] + grace - time.monotonic()))
+        events = [e for e in self.subscription.pending() if e.get("data", {}).get("type") == "ring"]
+        await self.subscription.unsubscribe()
+        latencies: list[float] = []
+        per_ring: Counter[int] = Counter()
+        for event in events:
+            before = [i for i, t in enumerate(self.rings) if t <= event[ARRIVED]]
+            if not before:
+                continue
+            index = before[-1]
+            per_ring[index] += 1
+            if per_ring[index] == 1:
+                latencies.append((event[ARRIVED] - self.rings[index]) * 1000)
+        return {
+            "rings": self.count,
+            "spacing_s": self.spacing,
+            "grace_s": grace,
+            "delivered": len(per_ring),
+            "events": len(events),
+            "duplicates": sum(n - 1 for n in per_ring.values()),
+            "latency_ms": summary(latencies),
+            "raw_latency_ms": latencies,
+        }
+
+
+# -- service call --------------------------------------------------------------------------
+
+
+async def service_calls(hass: BenchHass, bridge: BenchBridge, repeats: int) -> dict[str, Any]:
+    assert hass.ws is not None
+    ws = hass.ws
+    entities = await hass.lock_entities()
+    device = bridge.locks[0]
+    entity_id = entities[str(device.nuki_id)]
+    subscription = await ws.subscribe_events("state_changed")
+    runs: list[dict[str, Any]] = []
+    try:
+        for _ in range(repeats):
+            await wait_until(lambda: not device.busy, 30)
+            unlock = device.state is LockState.LOCKED
+            service = "unlock" if unlock else "lock"
+            final = "unlocked" if unlock else "locked"
+            moving = LockState.UNLOCKING if unlock else LockState.LOCKING
+            final_state = LockState.UNLOCKED if unlock else LockState.LOCKED
+            motor_start = ListenerStamp(device, lambda d, s=moving: d.state_id == s)
+            motor_end = ListenerStamp(device, lambda d, s=final_state: d.state_id == s)
+            subscription.pending()
+            returned: list[float] = []
+            sent = time.monotonic()
+            call = asyncio.ensure_future(
+                ws.call_service("lock", service, entity_id=entity_id, timeout=30)
+            )
+            call.add_done_callback(lambda _f, out=returned: out.append(time.monotonic()))
+            seen: list[tuple[str | None, float]] = []
+            error: str | None = None
+            try:
+                while True:
+                    event = await next_matching(
+                        subscription, lambda e: entity_of(e) == entity_id, timeout=15.0
+                    )
+                    seen.append((state_of(event), event[ARRIVED]))
+                    if state_of(event) == final:
+                        break
+                await call
+            except (TimeoutError, HassCommandError) as err:
+                error = repr(err)
+            finally:
+                motor_start.remove()
+                motor_end.remove()
+                if not call.done():
+                    call.cancel()
+                    with contextlib.suppress(BaseException):
+                        await call
+            transitional = [(s, t) for s, t in seen if s != final]
+            final_at = next((t for s, t in seen if s == final), None)
+            motor_s = (
+                motor_end.mono - motor_start.mono
+                if motor_end.mono is not None and motor_start.mono is not None
+                else None
+            )
+            run: dict[str, Any] = {
+                "service": service,
+                "error": error,
+                "states_seen": [s for s, _ in seen],
+                "to_moving_ms": (transitional[0][1] - sent) * 1000 if transitional else None,
+                "to_final_ms": (final_at - sent) * 1000 if final_at is not None else None,
+                "call_returned_ms": (returned[0] - sent) * 1000 if returned else None,
+                "motor_ms": motor_s * 1000 if motor_s is not None else None,
+                "command_leg_ms": (
+                    (motor_start.mono - sent) * 1000 if motor_start.mono is not None else None
+                ),
+                "report_leg_ms": (
+                    (final_at - motor_end.mono) * 1000
+                    if final_at is not None and motor_end.mono is not None
+                    else None
+                ),
+            }
+            if run["to_final_ms"] is not None and run["motor_ms"] is not None:
+                run["overhead_ms"] = run["to_final_ms"] - run["motor_ms"]
+            runs.append(run)
+            await asyncio.sleep(1.0)
+    finally:
+        await subscription.unsubscribe()
+
+    def column(key: str) -> list[float]:
+        return [r[key] for r in runs if r.get(key) is not None]
+
+    return {
+        "entity_id": entity_id,
+        "nominal_motor_ms": MOTOR_SECONDS * bridge.sim.clock.time_factor * 1000,
+        "runs": runs,
+        "errors": sum(1 for r in runs if r["error"]),
+        "to_moving_ms": summary(column("to_moving_ms")),
+        "to_final_ms": summary(column("to_final_ms")),
+        "motor_ms": summary(column("motor_ms")),
+        "overhead_ms": summary(column("overhead_ms")),
+        "command_leg_ms": summary(column("command_leg_ms")),
+        "report_leg_ms": summary(column("report_leg_ms")),
+        "call_returned_ms": summary(column("call_returned_ms")),
+    }
+
+
+# -- burst ---------------------------------------------------------------------------------
+
+
+async def burst(
+    hass: BenchHass, bridge: BenchBridge, count: int = 20, timeout: float = 180.0
+) -> dict[str, Any]:
+    assert hass.ws is not None
+    ws = hass.ws
+    entities = await hass.lock_entities()
+    devices = bridge.sim.devices
+    await wait_until(bridge.idle, 30)
+    await asyncio.sleep(1.0)
+    plan = [
+        (
+            entities[str(devices[i % len(devices)].nuki_id)],
+            "lock" if (i // len(devices)) % 2 == 0 else "unlock",
+        )
+        for i in range(count)
+    ]
+    actions_before = bridge.actions_started
+    bridge.sim.stats.reset()
+    started = time.monotonic()
+
+    async def one(entity_id: str, service: str) -> tuple[str | None, float]:
+        try:
+            await ws.call_service("lock", service, entity_id=entity_id, timeout=timeout)
+        except (HassCommandError, TimeoutError) as err:
+            return (getattr(err, "message", None) or repr(err), time.monotonic() - started)
+        return (None, time.monotonic() - started)
+
+    outcomes = await asyncio.gather(*(one(e, s) for e, s in plan))
+    calls_done = time.monotonic()
+    await wait_until(bridge.idle, timeout)
+    # Commands a paced client still has queued start within its spacing.
+    await asyncio.sleep(2.0)
+    await wait_until(bridge.idle, timeout)
+    ended = time.monotonic()
+    stats = bridge.sim.stats
+    errors = [message for message, _ in outcomes if message is not None]
+    carried_out = bridge.actions_started - actions_before
+    return {
+        "commands": count,
+        "call_errors": len(errors),
+        "error_messages": dict(Counter(errors)),
+        "carried_out": carried_out,
+        "failed": max(len(errors), count - min(carried_out, count)),
+        "unavailable_503": stats.unavailable_sent,
+        "max_in_flight": stats.max_in_flight,
+        "requests": dict(bridge.requests_between(started, ended)),
+        "statuses": {str(k): v for k, v in bridge.statuses_between(started, ended).items()},
+        "calls_returned_s": calls_done - started,
+        "duration_s": ended - started,
+        "call_times_s": [t for _, t in outcomes],
+    }
+
+
+# -- idle ----------------------------------------------------------------------------------
+
+
+async def idle_requests(bridge: BenchBridge, window: float) -> dict[str, Any]:
+    await wait_until(bridge.idle, 60)
+    await asyncio.sleep(5.0)
+    started = time.monotonic()
+    await asyncio.sleep(window)
+    ended = time.monotonic()
+    counts = bridge.requests_between(started, ended)
+    scale = 3600.0 / (ended - started)
+    return {
+        "window_s": ended - started,
+        "window_start": started,
+        "count": sum(counts.values()),
+        "by_endpoint": dict(counts),
+        "per_hour": sum(counts.values()) * scale,
+        "per_hour_by_endpoint": {k: v * scale for k, v in counts.items()},
+    }
+
+
+# -- scale ---------------------------------------------------------------------------------
+
+
+async def idle_cpu_rate(hass: BenchHass, seconds: float = 5.0) -> float:
+    """CPU seconds per second of a Home Assistant left alone."""
+    cpu, started = hass.cpu_seconds(), time.monotonic()
+    await asyncio.sleep(seconds)
+    return (hass.cpu_seconds() - cpu) / (time.monotonic() - started)
+
+
+async def scale_setup(hass: BenchHass, bridges: list[BenchBridge], settle: float) -> dict[str, Any]:
+    """25 config flows at once, until all lock entities have a state."""
+    unique_ids = set().union(*(b.unique_ids for b in bridges))
+    started = time.monotonic()
+    outcomes = await asyncio.gather(
+        *(hass.add_bridge("127.0.0.1", b.port, TOKEN) for b in bridges), return_exceptions=True
+    )
+    flows_done = time.monotonic()
+    if failed := [o for o in outcomes if isinstance(o, BaseException)]:
+        raise HassError(f"{len(failed)} of {len(bridges)} bridge flows failed: {failed[0]!r}")
+    ready = await hass.wait_entities_ready(unique_ids, timeout=300)
+    await asyncio.sleep(settle)
+    return {
+        "bridges": len(bridges),
+        "devices": len(unique_ids),
+        "flows_s": flows_done - started,
+        "setup_s": ready - started,
+        "bridge_requests_during_setup": sum(
+            sum(b.requests_between(started, ready).values()) for b in bridges
+        ),
+        "max_in_flight_any_bridge": max(b.sim.stats.max_in_flight for b in bridges),
+    }
+
+
+async def cpu_per_update(
+    hass: BenchHass, locks: list[SimSmartLock], updates_per_lock: int, idle_rate: float
+) -> dict[str, Any]:
+    """Knob turns over all ``locks``, 10 ms apart; Home Assistant's CPU time per update."""
+    assert hass.ws is not None
+    entities = await hass.lock_entities()
+    lock_entities = {entities[str(lock.nuki_id)] for lock in locks}
+    expected = len(locks) * updates_per_lock
+    subscription = await hass.ws.subscribe_events("state_changed")
+    received = 0
+    cpu_before, t_before = hass.cpu_seconds(), time.monotonic()
+
+    async def count_updates() -> None:
+        nonlocal received
+        while received < expected:
+            event = await subscription.next(timeout=60)
+            if entity_of(event) in lock_entities and state_of(event) in ("locked", "unlocked"):
+                received += 1
+
+    counter = asyncio.ensure_future(count_updates())
+    try:
+        for _ in range(updates_per_lock):
+            for lock in locks:
+                lock.turn_knob(lock.state is not LockState.LOCKED)
+                await asyncio.sleep(0.01)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(counter, timeout=120)
+    finally:
+        counter.cancel()
+        with contextlib.suppress(BaseException):
+            await counter
+        await subscription.unsubscribe()
+    cpu_used, elapsed = hass.cpu_seconds() - cpu_before, time.monotonic() - t_before
+    return {
+        "updates": expected,
+        "updates_received": received,
+        "update_window_s": elapsed,
+        "cpu_ms_per_update": cpu_used / max(1, received) * 1000,
+        "cpu_ms_per_update_net": (cpu_used - idle_rate * elapsed) / max(1, received) * 1000,
+        "idle_cpu_percent": idle_rate * 100,
+    }

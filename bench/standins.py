@@ -1,0 +1,154 @@
+"""Bridge stand-ins inside the benchmark's own process.
+
+In-process on purpose: the moment a device's listener fires and the moment
+Home Assistant's WebSocket message is read are then taken from the same
+``time.monotonic()`` clock in the same event loop, with no second process
+and no clock to reconcile.
+
+Each bridge has four devices (two smart locks of different generations, a
+Smart Door and an opener) and reports final states only by callback, as real
+bridges mostly do. Every API request is recorded with its time and status by
+a middleware placed in front of the stand-in's own, so 503s it answers itself
+are seen too.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Final
+
+from aiohttp import web
+
+from nukilocal.const import DeviceType, DoorSensorState, LockState
+from nukilocal.sim import BridgeSimulator, SimDevice, SimOpener, SimSmartLock
+from nukilocal.sim.bridge import CONTROL_PREFIX
+from nukilocal.sim.config import DEFAULT_HARDWARE_ID, DEFAULT_SERVER_ID, DEFAULT_TOKEN
+
+TOKEN: Final = DEFAULT_TOKEN
+# The default stand-in's ids for bridge 0, so its devices look like the demo's.
+FRONT_DOOR: Final = 1015571181
+BACK_DOOR: Final = 437991291
+SMART_DOOR: Final = 512345678
+OPENER: Final = 930999314
+
+type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(slots=True, frozen=True)
+class RequestRecord:
+    at: float
+    path: str
+    status: int
+
+
+def four_devices(index: int) -> list[SimDevice]:
+    """Devices of bridge ``index``; ids and names are unique across bridges."""
+
+    def nuki_id(base: int) -> int:
+        return base if index == 0 else base + 1_000_000 * index
+
+    suffix = "" if index == 0 else f" {index:02d}"
+    return [
+        SimSmartLock(
+            nuki_id(FRONT_DOOR),
+            f"Front door{suffix}",
+            device_type=DeviceType.SMARTLOCK_3,
+            firmware_version="4.2.6",
+            state=LockState.LOCKED,
+            battery_level=96,
+            keypad=True,
+            door_sensor=DoorSensorState.DOOR_CLOSED,
+        ),
+        SimSmartLock(
+            nuki_id(BACK_DOOR),
+            f"Back door{suffix}",
+            device_type=DeviceType.SMARTLOCK,
+            firmware_version="1.12.6",
+            state=LockState.UNLOCKED,
+            battery_level=64,
+        ),
+        SimSmartLock(
+            nuki_id(SMART_DOOR),
+            f"Patio door{suffix}",
+            device_type=DeviceType.SMARTDOOR,
+            firmware_version="3.7.2",
+            state=LockState.LOCKED,
+            battery_level=80,
+        ),
+        SimOpener(nuki_id(OPENER), f"Building entrance{suffix}", firmware_version="1.8.4"),
+    ]
+
+
+class BenchBridge:
+    """A bridge stand-in on a loopback port with a request log."""
+
+    def __init__(self, index: int = 0, *, time_factor: float = 1.0) -> None:
+        self.index = index
+        self.sim = BridgeSimulator(
+            TOKEN,
+            host="127.0.0.1",
+            port=0,
+            devices=four_devices(index),
+            time_factor=time_factor,
+            hardware_id=DEFAULT_HARDWARE_ID + index,
+            server_id=DEFAULT_SERVER_ID + index,
+            callback_transitional=False,
+        )
+        self.requests: list[RequestRecord] = []
+        self.actions_started = 0
+        for device in self.sim.devices:
+            device.add_action_listener(self._on_action)
+        # Outermost, so the stand-in's own 503 answers pass through it too.
+        self.sim.app.middlewares.insert(0, self._record)
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith(CONTROL_PREFIX):
+            return await handler(request)
+        status = 0
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as err:
+            status = err.status
+            raise
+        finally:
+            self.requests.append(RequestRecord(time.monotonic(), request.path, status))
+
+    def _on_action(self, device: SimDevice, event: object) -> None:
+        self.actions_started += 1
+
+    async def start(self) -> None:
+        await self.sim.start()
+
+    async def stop(self) -> None:
+        await self.sim.stop()
+
+    @property
+    def port(self) -> int:
+        return self.sim.port
+
+    @property
+    def unique_ids(self) -> set[str]:
+        return {str(d.nuki_id) for d in self.sim.devices}
+
+    @property
+    def locks(self) -> list[SimSmartLock]:
+        return [d for d in self.sim.devices if isinstance(d, SimSmartLock)]
+
+    @property
+    def opener(self) -> SimOpener:
+        return next(d for d in self.sim.devices if isinstance(d, SimOpener))
+
+    def requests_between(self, start: float, end: float) -> Counter[str]:
+        return Counter(r.path for r in self.requests if start <= r.at < end)
+
+    def statuses_between(self, start: float, end: float) -> Counter[int]:
+        return Counter(r.status for r in self.requests if start <= r.at < end)
+
+    def idle(self) -> bool:
+        return not any(d.busy for d in self.sim.devices)
