@@ -24,7 +24,6 @@ from nukilocal.const import CommandResponse, LockAction
 from nukilocal.exceptions import NukiConnectionError, NukiOutcomeUnknownError
 from nukilocal.models import hex_id
 from nukilocal.mqtt.protocol import (
-    COMMAND_QOS,
     CommandResult,
     DiscoveryMessage,
     DiscoverySuffix,
@@ -45,6 +44,14 @@ if TYPE_CHECKING:
     from .hub import DeviceHub
 
 _LOGGER = logging.getLogger(__name__)
+
+# At most once, not the protocol's QoS 2: Home Assistant keeps one paho session
+# across reconnects, and paho re-sends unacknowledged QoS 1/2 messages after
+# reconnecting. A command whose outcome was already reported unknown (broker
+# gone before its PUBCOMP) would then reach the lock seconds or minutes later.
+# Without message expiry (MQTT 5 only, not in mqtt.async_publish) QoS 0 is the
+# only way to guarantee it is never delivered late.
+COMMAND_PUBLISH_QOS = 0
 
 
 def _complete_for_setup(lock: MqttLock) -> bool:
@@ -282,7 +289,11 @@ class MqttLockTransport:
             try:
                 try:
                     await mqtt.async_publish(
-                        self.hass, command.topic, command.payload, qos=COMMAND_QOS, retain=False
+                        self.hass,
+                        command.topic,
+                        command.payload,
+                        qos=COMMAND_PUBLISH_QOS,
+                        retain=False,
                     )
                 except HomeAssistantError as err:
                     raise NukiConnectionError(

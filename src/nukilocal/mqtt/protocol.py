@@ -632,6 +632,9 @@ def _plausible_scalar(name: Topic, text: str) -> bool:
     value = text.strip()
     if not value.isascii() or not value.isdigit():
         return False
+    # Before int(), which raises past 4300 digits (leading zeros count too).
+    if len(value) > 8:
+        return False
     number = int(value)
     if name is Topic.BATTERY_CHARGE_STATE:
         return number <= 100

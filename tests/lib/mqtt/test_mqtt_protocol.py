@@ -303,6 +303,10 @@ def test_other_discovery_configs_follow_the_captured_style() -> None:
         ("nuki/3C8862ED/state", b"\xff\xfe"),
         ("nuki/3C8862ED/state", b""),
         ("nuki/3C8862ED/batteryChargeState", b"250"),
+        # Past Python's 4300-digit limit int() raises rather than returning a number.
+        ("nuki/3C8862ED/state", b"1" * 1_000_000),
+        ("nuki/3C8862ED/batteryChargeState", b"9" * 5_000),
+        ("nuki/3C8862ED/doorsensorState", b"0" * 5_000 + b"2"),
         ("nuki/3C8862ED/batteryCritical", b"maybe"),
         ("nuki/3C8862ED/connected", b"1"),
         ("nuki/3C8862ED/timestamp", b"yesterday"),
