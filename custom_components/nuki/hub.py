@@ -88,6 +88,8 @@ class BridgeLink:
     key: DeviceKey
     last_state: DeviceState | None
     unsubscribe: list[CALLBACK_TYPE]
+    # What the hub's entities last showed of this link: availability, transition.
+    last_view: tuple[bool, str | None] | None = None
 
     @property
     def available(self) -> bool:
@@ -237,10 +239,17 @@ class DeviceHub:
         if link is None:
             return
         device = link.coordinator.data.get(link.key) if link.coordinator.data else None
+        changed = False
         if device is not None:
-            self._bridge_name = device.name
-            self._bridge_firmware = device.firmware_version
+            if (device.name, device.firmware_version) != (
+                self._bridge_name,
+                self._bridge_firmware,
+            ):
+                self._bridge_name = device.name
+                self._bridge_firmware = device.firmware_version
+                changed = True
             if device.state != link.last_state:
+                changed = True
                 changes = _changed_fields(link.last_state, device.state)
                 link.last_state = device.state
                 if self.mqtt_connected:
@@ -251,7 +260,15 @@ class DeviceHub:
                     mqtt_state = self.mqtt.lock.state
                     changes = {k: v for k, v in changes.items() if getattr(mqtt_state, k) is None}
                 self._merge(changes, device.device_type)
-        self.async_notify()
+        # The coordinator tells every hub of the bridge about every callback and
+        # poll; only hubs whose device, availability or pending command changed
+        # make their entities write state.
+        view = (link.available, self.transition)
+        if view != link.last_view:
+            link.last_view = view
+            changed = True
+        if changed:
+            self.async_notify()
 
     @callback
     def async_mqtt_availability_changed(self, available: bool) -> None:
