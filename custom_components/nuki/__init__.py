@@ -58,7 +58,9 @@ from .mqtt_lock import MqttLockTransport
 
 _LOGGER = logging.getLogger(__name__)
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.EVENT, Platform.LOCK, Platform.SENSOR]
+# The lock first: its entities register first and so write their state first
+# when a callback changes a device, ahead of the sensors of the same device.
+PLATFORMS = [Platform.LOCK, Platform.BINARY_SENSOR, Platform.EVENT, Platform.SENSOR]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 # Pause between two requests to one bridge; bursts can hang a real bridge.

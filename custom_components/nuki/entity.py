@@ -57,6 +57,17 @@ class NukiBridgeEntity(CoordinatorEntity[NukiCoordinator]):
         self.entity_description = description
         self._attr_unique_id = f"{coordinator.bridge_id}_{description.key}"
         self._attr_device_info = bridge_device_info(coordinator)
+        self._shown: tuple[bool, Any] | None = None
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        # Every device callback updates the coordinator; what the bridge's own
+        # entities show changes rarely, and writing it anyway delays the next
+        # state change of a lock behind three needless writes.
+        shown = (self.available, self.state)
+        if shown != self._shown:
+            self._shown = shown
+            self.async_write_ha_state()
 
 
 class NukiEntity(Entity):
