@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Self
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -59,9 +60,19 @@ DEFAULT_BUSY_BACKOFF: Final = 0.5
 
 
 def callback_url_problem(url: str) -> str | None:
-    """Why the bridge would refuse this callback URL, or ``None`` if it takes it."""
-    if not url.startswith("http://"):
+    """Why the bridge would refuse this callback URL, or ``None`` if it takes it.
+
+    The one statement of the rule: the client checks before sending, the bridge
+    stand-in answers 400 with it.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "the URL cannot be read"
+    if parts.scheme != "http":
         return "the bridge only calls http:// URLs"
+    if not parts.hostname:
+        return "the URL names no host"
     if len(url) > CALLBACK_URL_MAX_LENGTH:
         return f"the bridge accepts callback URLs of at most {CALLBACK_URL_MAX_LENGTH} characters"
     return None

@@ -25,15 +25,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
 
 from ..auth import AuthResult, TokenVerifier
+from ..client import callback_url_problem
 from ..const import (
     AUTH_BUTTON_SECONDS,
-    CALLBACK_URL_MAX_LENGTH,
     MAX_CALLBACKS,
     BridgeType,
     CommandResponse,
@@ -703,7 +702,7 @@ class BridgeSimulator:
         if (denied := self._authorized(request)) is not None:
             return denied
         url = request.query.get("url", "")
-        if not _valid_callback_url(url):
+        if callback_url_problem(url) is not None:
             return plain_error(400)
         if url in self.callback_urls:
             return json_answer({"success": False, "message": "callback already added"})
@@ -783,13 +782,3 @@ class BridgeSimulator:
             return plain_error(400)
         self._add_log({"type": "FirmwareUpdateCheck"})
         return web.Response()
-
-
-def _valid_callback_url(url: str) -> bool:
-    if not url or len(url) > CALLBACK_URL_MAX_LENGTH:
-        return False
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme == "http" and bool(parts.hostname)
