@@ -45,10 +45,24 @@ type WifiLockFactory = Callable[..., Awaitable[WifiLockSimulator]]
 
 
 @pytest.fixture
-def mosquitto(socket_enabled: None) -> Generator[mosquitto_support.Mosquitto]:
+def broker_users() -> dict[str, str] | None:
+    """Accounts of the broker's password file; None: anonymous access."""
+    return None
+
+
+@pytest.fixture
+def mqtt_credentials() -> dict[str, str]:
+    """What Home Assistant's MQTT entry logs in with (username, password)."""
+    return {}
+
+
+@pytest.fixture
+def mosquitto(
+    socket_enabled: None, broker_users: dict[str, str] | None
+) -> Generator[mosquitto_support.Mosquitto]:
     if not mosquitto_support.available():
         pytest.skip("mosquitto is not installed")
-    broker = mosquitto_support.Mosquitto()
+    broker = mosquitto_support.Mosquitto(users=broker_users)
     broker.start()
     try:
         yield broker
@@ -58,7 +72,10 @@ def mosquitto(socket_enabled: None) -> Generator[mosquitto_support.Mosquitto]:
 
 @pytest.fixture
 async def mqtt_entry(
-    hass: HomeAssistant, mosquitto: mosquitto_support.Mosquitto, tmp_path: Path
+    hass: HomeAssistant,
+    mosquitto: mosquitto_support.Mosquitto,
+    mqtt_credentials: dict[str, str],
+    tmp_path: Path,
 ) -> AsyncGenerator[MockConfigEntry]:
     """Home Assistant's MQTT integration, connected to the Mosquitto above."""
     # MQTT reads configuration.yaml at set-up; the harness's config dir has none.
@@ -66,7 +83,7 @@ async def mqtt_entry(
     hass.config.config_dir = str(tmp_path)
     entry = MockConfigEntry(
         domain=mqtt.DOMAIN,
-        data={mqtt.CONF_BROKER: mosquitto.host, "port": mosquitto.port},
+        data={mqtt.CONF_BROKER: mosquitto.host, "port": mosquitto.port, **mqtt_credentials},
         version=1,
         minor_version=2,
     )

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncGenerator, Generator
-from pathlib import Path
+from collections.abc import AsyncGenerator
 
 import pytest
-from homeassistant.components import mqtt
 from homeassistant.components.lock import LockState as HaLockState
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
@@ -45,43 +43,14 @@ SECRETS = (HA_PASSWORD, LOCK_PASSWORD)
 
 
 @pytest.fixture
-def mosquitto(socket_enabled: None) -> Generator[mosquitto_support.Mosquitto]:
+def broker_users() -> dict[str, str]:
     """Anonymous access off; one account for Home Assistant, one for the lock."""
-    if not mosquitto_support.available():
-        pytest.skip("mosquitto is not installed")
-    broker = mosquitto_support.Mosquitto(users={HA_USER: HA_PASSWORD, LOCK_USER: LOCK_PASSWORD})
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.cleanup()
+    return {HA_USER: HA_PASSWORD, LOCK_USER: LOCK_PASSWORD}
 
 
 @pytest.fixture
-async def mqtt_entry(
-    hass: HomeAssistant, mosquitto: mosquitto_support.Mosquitto, tmp_path: Path
-) -> AsyncGenerator[MockConfigEntry]:
-    (tmp_path / "configuration.yaml").write_text("")
-    hass.config.config_dir = str(tmp_path)
-    entry = MockConfigEntry(
-        domain=mqtt.DOMAIN,
-        data={
-            mqtt.CONF_BROKER: mosquitto.host,
-            "port": mosquitto.port,
-            "username": HA_USER,
-            "password": HA_PASSWORD,
-        },
-        version=1,
-        minor_version=2,
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert await mqtt.async_wait_for_mqtt_client(hass)
-    yield entry
-    if entry.state is ConfigEntryState.LOADED:
-        await hass.config_entries.async_unload(entry.entry_id)
-        await hass.async_block_till_done()
+def mqtt_credentials() -> dict[str, str]:
+    return {"username": HA_USER, "password": HA_PASSWORD}
 
 
 @pytest.fixture
