@@ -14,6 +14,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import select
 import signal
 import socket
 import subprocess
@@ -108,6 +110,41 @@ def session_alive(session_id: int) -> list[int]:
         if int(fields[3]) == session_id and fields[0] != "Z":
             alive.append(int(stat.parent.name))
     return alive
+
+
+def end_session(session_id: int, grace: float = 10.0) -> list[int]:
+    """Wait until a child's session is empty; SIGKILL what is still there after ``grace``.
+
+    Helpers (a browser's renderers, crash handler) may exit a moment after the
+    process that started them. Waiting is on pidfds, not on a timer. Returns
+    the pids that did not end by themselves (killed here, so none survive).
+    """
+    deadline = time.monotonic() + grace
+    while alive := session_alive(session_id):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        poller = select.poll()
+        fds = []
+        for pid in alive:
+            with contextlib.suppress(ProcessLookupError):
+                fd = os.pidfd_open(pid)
+                fds.append(fd)
+                poller.register(fd, select.POLLIN)
+        try:
+            # Wakes when any of them ends; the loop looks at the session again.
+            if fds:
+                poller.poll(remaining * 1000)
+        finally:
+            for fd in fds:
+                os.close(fd)
+    stubborn = session_alive(session_id)
+    for pid in stubborn:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    if stubborn:
+        _LOGGER.warning("Killed processes that outlived session %s: %s", session_id, stubborn)
+    return stubborn
 
 
 @dataclass(slots=True)
@@ -417,4 +454,4 @@ class DemoStack:
             self.hass.stop()
         if self.standins is not None:
             self.standins.stop()
-        return [left for pid in pids for left in session_alive(pid)]
+        return [left for pid in pids for left in end_session(pid)]

@@ -11,7 +11,6 @@ import asyncio
 import base64
 import contextlib
 import json
-import os
 import re
 import shutil
 import signal
@@ -23,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from demo.stack import session_alive
+from demo.stack import end_session
 
 # Offline and as root: no sandbox, no GPU, nothing that phones home.
 CHROMIUM_FLAGS = (
@@ -216,11 +215,9 @@ class Chromium:
             except TimeoutError:
                 process.kill()
                 await loop.run_in_executor(None, process.wait)
-        # Renderer and GPU helpers live in the browser's session: gone with it, or ended here.
-        left = session_alive(process.pid)
-        for pid in left:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        # Renderer, GPU and crash handler helpers live in the browser's session and
+        # follow it out within moments; any that do not are killed and reported.
+        left = await loop.run_in_executor(None, end_session, process.pid)
         if self._drain is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._drain, 5)
