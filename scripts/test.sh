@@ -14,7 +14,7 @@ echo "== ruff"
 ruff check src custom_components tests bench scripts demo
 ruff format --check src custom_components tests bench scripts demo
 
-echo "== mypy --strict (library; demo stack and end-to-end tests)"
+echo "== mypy --strict (library and integration; demo stack and end-to-end tests)"
 mypy
 mypy --strict demo tests/e2e
 

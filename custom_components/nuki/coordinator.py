@@ -62,15 +62,6 @@ LOCKING: Final = "locking"
 UNLOCKING: Final = "unlocking"
 OPENING: Final = "opening"
 
-# Fields whose change a bridge callback would have reported. Timestamps and
-# state names only echo other fields, and ringactionState resets by itself.
-_IGNORED_FOR_CHANGE = {
-    "timestamp": None,
-    "state_name": None,
-    "door_sensor_state_name": None,
-    "ring_action_state": None,
-}
-
 
 @dataclass(slots=True)
 class PendingCommand:
@@ -82,7 +73,18 @@ class PendingCommand:
 
 
 def _comparable(state: DeviceState) -> DeviceState:
-    return replace(state, **_IGNORED_FOR_CHANGE)
+    """The fields whose change a bridge callback would have reported.
+
+    Timestamps and state names only echo other fields, and ringactionState
+    resets by itself.
+    """
+    return replace(
+        state,
+        timestamp=None,
+        state_name=None,
+        door_sensor_state_name=None,
+        ring_action_state=None,
+    )
 
 
 class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Iterable
 from functools import wraps
-from typing import Any, Concatenate
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
 from homeassistant.config_entries import ConfigEntry
@@ -129,25 +129,22 @@ def async_add_device_entities(
     )
 
 
-def nuki_command[E: NukiEntity, **P](
-    func: Callable[Concatenate[E, P], Coroutine[Any, Any, None]],
-) -> Callable[Concatenate[E, P], Coroutine[Any, Any, None]]:
+type CommandMethod = Callable[..., Coroutine[Any, Any, None]]
+
+
+def nuki_command[F: CommandMethod](func: F) -> F:
     """Turn library errors into translated errors that say what happened, and where."""
     return _translate_errors(func, mqtt_only=False)
 
 
-def nuki_mqtt_command[E: NukiEntity, **P](
-    func: Callable[Concatenate[E, P], Coroutine[Any, Any, None]],
-) -> Callable[Concatenate[E, P], Coroutine[Any, Any, None]]:
+def nuki_mqtt_command[F: CommandMethod](func: F) -> F:
     """Like :func:`nuki_command` for actions only the MQTT API has."""
     return _translate_errors(func, mqtt_only=True)
 
 
-def _translate_errors[E: NukiEntity, **P](
-    func: Callable[Concatenate[E, P], Coroutine[Any, Any, None]], *, mqtt_only: bool
-) -> Callable[Concatenate[E, P], Coroutine[Any, Any, None]]:
+def _translate_errors[F: CommandMethod](func: F, *, mqtt_only: bool) -> F:
     @wraps(func)
-    async def handler(self: E, *args: P.args, **kwargs: P.kwargs) -> None:
+    async def handler(self: NukiEntity, *args: Any, **kwargs: Any) -> None:
         placeholders = {"name": self.hub.name}
         # Decided before sending: the transport may change while the command runs.
         over_mqtt = mqtt_only or self.hub.command_transport == TRANSPORT_MQTT
@@ -177,7 +174,7 @@ def _translate_errors[E: NukiEntity, **P](
         except NukiError as err:
             raise _error("command_failed", placeholders, error=str(err)) from err
 
-    return handler
+    return cast(F, handler)
 
 
 def _error(key: str, placeholders: dict[str, str], **extra: str) -> HomeAssistantError:

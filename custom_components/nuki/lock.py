@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 import voluptuous as vol
-from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.components.lock import LockEntity, LockEntityFeature
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import entity_platform, service
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import VolSchemaType
 
 from nukilocal.const import LockAction, LockState, OpenerAction, OpenerState
 
@@ -36,9 +37,13 @@ PARALLEL_UPDATES = 0
 # The lock entity has the built-in integration's unique id, the bare nukiId.
 LOCK_KEY: Final = "lock"
 
-HAS_PLATFORM_ENTITY_SERVICE = hasattr(service, "async_register_platform_entity_service")
+# Home Assistant 2025.10 and later register entity services independent of config
+# entries; earlier releases only through the platform.
+_REGISTER_PLATFORM_ENTITY_SERVICE: Callable[..., None] | None = getattr(
+    service, "async_register_platform_entity_service", None
+)
 
-SERVICES: dict[str, tuple[vol.All, str]] = {
+SERVICES: dict[str, tuple[VolSchemaType, str]] = {
     SERVICE_LOCK_N_GO: (
         cv.make_entity_service_schema({vol.Optional(ATTR_UNLATCH, default=False): cv.boolean}),
         "async_lock_n_go",
@@ -84,7 +89,7 @@ async def async_setup_entry(
 
     async_add_device_entities(hass, entry, async_add_entities, build)
 
-    if not HAS_PLATFORM_ENTITY_SERVICE:
+    if _REGISTER_PLATFORM_ENTITY_SERVICE is None:
         platform = entity_platform.async_get_current_platform()
         for name, (schema, method) in SERVICES.items():
             platform.async_register_entity_service(name, schema, method)
@@ -93,12 +98,12 @@ async def async_setup_entry(
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the entity services once, independent of config entries."""
-    if not HAS_PLATFORM_ENTITY_SERVICE:
+    if _REGISTER_PLATFORM_ENTITY_SERVICE is None:
         # Releases before this helper register them with the lock platform.
         return
     for name, (schema, method) in SERVICES.items():
-        service.async_register_platform_entity_service(
-            hass, DOMAIN, name, entity_domain=LOCK_DOMAIN, func=method, schema=schema
+        _REGISTER_PLATFORM_ENTITY_SERVICE(
+            hass, DOMAIN, name, entity_domain=Platform.LOCK, func=method, schema=schema
         )
 
 
