@@ -51,6 +51,28 @@ async def test_devices_and_physical_world(
     assert bridge_sim.device(BACK_DOOR).online is False
 
 
+async def test_identity_shows_in_list_without_a_callback(
+    bridge_sim: BridgeSimulator, control: SimControlClient, http: aiohttp.ClientSession
+) -> None:
+    renamed: list[str] = []
+    state_changes: list[int] = []
+    front_door = bridge_sim.device(FRONT_DOOR)
+    front_door.add_identity_listener(lambda device: renamed.append(device.name))
+    front_door.add_listener(lambda device: state_changes.append(device.state_id))
+    await control.set_identity(FRONT_DOOR, name="Porch", firmware="3.9.2")
+    async with http.get(f"{bridge_sim.base_url}/list", params={"token": SIM_TOKEN}) as response:
+        front = next(d for d in await response.json() if d["nukiId"] == FRONT_DOOR)
+    assert (front["name"], front["firmwareVersion"]) == ("Porch", "3.9.2")
+    assert renamed == ["Porch"]
+    # A rename is not a state change: the bridge sends no callback for it.
+    assert state_changes == []
+    with pytest.raises(NukiBadRequestError, match="1 to 32 characters"):
+        await control.set_identity(FRONT_DOOR, name="x" * 33)
+    with pytest.raises(NukiBadRequestError, match="not empty"):
+        await control.set_identity(FRONT_DOOR, firmware=" ")
+    assert bridge_sim.device(FRONT_DOOR).name == "Porch"
+
+
 async def test_ring_through_control(bridge_sim: BridgeSimulator, control: SimControlClient) -> None:
     opener = bridge_sim.opener(OPENER)
     assert await control.ring(OPENER) is False

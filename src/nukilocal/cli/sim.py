@@ -89,6 +89,12 @@ def register(subparsers: SubParsers) -> None:
     offline = actions.add_parser("offline", help="take a device out of Bluetooth reach, or back")
     offline.add_argument("device", type=int)
     offline.add_argument("switch", choices=["on", "off"])
+    identity = actions.add_parser(
+        "identity", help="rename a device (as in the Nuki app) or give it new firmware"
+    )
+    identity.add_argument("device", type=int)
+    identity.add_argument("--name")
+    identity.add_argument("--firmware")
     actions.add_parser("button", help="press the bridge's button (for /auth)")
     reboot = actions.add_parser("reboot", help="reboot the bridge")
     reboot.add_argument("--forget-callbacks", action="store_true")
@@ -206,6 +212,8 @@ async def _run_ctl(args: argparse.Namespace) -> int:
             await ctl.set_battery(args.device, level=args.level)
         elif command == "offline":
             await ctl.set_online(args.device, online=args.switch == "off")
+        elif command == "identity":
+            await ctl.set_identity(args.device, name=args.name, firmware=args.firmware)
         elif command == "button":
             result = {"pressed": await ctl.press_button()}
         elif command == "reboot":

@@ -119,6 +119,7 @@ class _ControlRoutes:
             "battery": self.battery,
             "keypad": self.keypad,
             "online": self.online,
+            "identity": self.identity,
             "button": self.button,
             "reboot": self.reboot,
             "faults": self.faults,
@@ -219,6 +220,16 @@ class _ControlRoutes:
     async def online(self, request: web.Request) -> dict[str, Any]:
         device = self._device(request)
         device.set_online(bool(_flag(request.query, "online")))
+        return {"device": describe(device)}
+
+    async def identity(self, request: web.Request) -> dict[str, Any]:
+        device = self._device(request)
+        try:
+            device.set_identity(
+                name=request.query.get("name"), firmware_version=request.query.get("firmware")
+            )
+        except ValueError as err:
+            raise _ControlError(400, str(err)) from err
         return {"device": describe(device)}
 
     async def button(self, request: web.Request) -> dict[str, Any]:
@@ -393,6 +404,19 @@ class SimControlClient:
         self, nuki_id: int, online: bool, *, device_type: int | None = None
     ) -> None:
         await self.request("online", nukiId=nuki_id, deviceType=device_type, online=online)
+
+    async def set_identity(
+        self,
+        nuki_id: int,
+        *,
+        name: str | None = None,
+        firmware: str | None = None,
+        device_type: int | None = None,
+    ) -> None:
+        """Rename a device (as in the Nuki app) or give it new firmware."""
+        await self.request(
+            "identity", nukiId=nuki_id, deviceType=device_type, name=name, firmware=firmware
+        )
 
     async def press_button(self) -> bool:
         return bool((await self.request("button"))["pressed"])

@@ -88,6 +88,8 @@ OPENER_OPEN_SECONDS = 3.0
 # The Nuki app's default time after which ring to open switches itself off.
 RTO_TIMEOUT_SECONDS = 20 * 60.0
 BATTERY_CRITICAL_BELOW = 20
+# Device names are set in the Nuki app; the Bluetooth API keeps 32 bytes.
+MAX_NAME_LENGTH = 32
 _LOCK_MOVING = frozenset({LockState.UNLOCKING, LockState.LOCKING, LockState.UNLATCHING})
 
 DeviceListener = Callable[["SimDevice"], None]
@@ -152,6 +154,7 @@ class SimDevice:
         self.clock = clock or SimClock()
         self.timestamp: datetime = self.clock.now()
         self._listeners: list[DeviceListener] = []
+        self._identity_listeners: list[DeviceListener] = []
         self._action_listeners: list[ActionListener] = []
         self._waiters: list[tuple[Callable[[Any], bool], asyncio.Future[None]]] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -211,6 +214,36 @@ class SimDevice:
                 self._listeners.remove(listener)
 
         return remove
+
+    def add_identity_listener(self, listener: DeviceListener) -> Callable[[], None]:
+        """Call ``listener(device)`` when its name or firmware changes; returns the remover.
+
+        Not a state change: the bridge sends no callback for it (``/list``
+        shows it), a Wi-Fi lock publishes its ``name`` and ``firmware`` topics.
+        """
+        self._identity_listeners.append(listener)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._identity_listeners.remove(listener)
+
+        return remove
+
+    def set_identity(self, *, name: str | None = None, firmware_version: str | None = None) -> None:
+        """Renamed in the Nuki app, or updated to new firmware."""
+        if name is not None:
+            if not name.strip() or len(name) > MAX_NAME_LENGTH:
+                raise ValueError(f"a name has 1 to {MAX_NAME_LENGTH} characters")
+            self.name = name
+        if firmware_version is not None:
+            if not firmware_version.strip():
+                raise ValueError("a firmware version is not empty")
+            self.firmware_version = firmware_version
+        for listener in list(self._identity_listeners):
+            try:
+                listener(self)
+            except Exception:
+                _LOGGER.exception("Identity listener of %s failed", self.nuki_id)
 
     def add_action_listener(self, listener: ActionListener) -> Callable[[], None]:
         """Call ``listener(device, event)`` when an action starts (MQTT ``lockActionEvent``)."""

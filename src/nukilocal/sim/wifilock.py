@@ -293,6 +293,7 @@ class WifiLockSimulator:
         if self._task is None or self._task.done():
             self._removers = [
                 self.lock.add_listener(self._on_device_change),
+                self.lock.add_identity_listener(self._on_device_change),
                 self.lock.add_action_listener(self._on_action),
             ]
             self._task = asyncio.create_task(self._run(), name=f"wifilock-{self.client_id}")

@@ -56,6 +56,24 @@ async def test_retained_state_seen_by_a_later_client(
     assert lock.state.timestamp is not None
 
 
+async def test_rename_and_firmware_update_are_published(
+    broker_url: str, make_wifilock: WifiLockFactory, make_client: ClientFactory
+) -> None:
+    wifi = await make_wifilock(broker_url)
+    client = await make_client(broker_url)
+    await client.wait_for_lock(LOCK_ID, lambda lock: lock.name == "Front door")
+    before = len(wifi.published)
+    wifi.lock.set_identity(name="Porch", firmware_version="4.3.0")
+    await client.wait_for_lock(
+        LOCK_ID, lambda lock: (lock.name, lock.firmware) == ("Porch", "4.3.0")
+    )
+    # Only what changed, retained; not a state update (no new timestamp).
+    assert sorted(list(wifi.published)[before:]) == [
+        (topic(LOCK_ID, Topic.FIRMWARE), "4.3.0", True),
+        (topic(LOCK_ID, Topic.NAME), "Porch", True),
+    ]
+
+
 async def test_command_round_trip_and_transitions(
     broker_url: str, make_wifilock: WifiLockFactory, make_client: ClientFactory
 ) -> None:
