@@ -215,20 +215,32 @@ async def wait_for_hub(
 
 @contextlib.contextmanager
 def record_states(hass: HomeAssistant, entity_id: str) -> Iterator[list[str]]:
-    """Every state ``entity_id`` takes while the block runs, in order."""
+    """Every state ``entity_id`` takes while the block runs, in order.
+
+    Home Assistant dispatches state-change events to trackers one loop
+    iteration after the state machine changed, so at the end of the block the
+    newest state may not have been dispatched yet: it is taken from the state
+    machine (each change is a new ``State`` object).
+    """
     seen: list[str] = []
+    last: list[State] = []
 
     @callback
     def changed(event: Event[EventStateChangedData]) -> None:
         new = event.data["new_state"]
         if new is not None:
             seen.append(new.state)
+            last[:] = [new]
 
+    before = hass.states.get(entity_id)
     unsubscribe = async_track_state_change_event(hass, entity_id, changed)
     try:
         yield seen
     finally:
         unsubscribe()
+        current = hass.states.get(entity_id)
+        if current is not None and current is not before and (not last or current is not last[0]):
+            seen.append(current.state)
 
 
 async def next_event(

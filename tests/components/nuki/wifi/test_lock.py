@@ -182,7 +182,7 @@ async def test_commands(
         await wait_for_state(hass, LOCK, final)
     remove()
     assert seen[: len(transitions)] == transitions
-    assert seen[-1] == final
+    assert seen[-1] == final, seen
     assert moved == moves
     assert wifilock.commands_received == 1
     assert init_lock.runtime_data.commands_sent == 1
