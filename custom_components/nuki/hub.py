@@ -41,6 +41,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.typing import UNDEFINED
 from homeassistant.util.hass_dict import HassKey
 
 from nukilocal.const import DeviceType, LockAction, OpenerAction
@@ -118,6 +119,8 @@ class DeviceHub:
         self._bridge_name: str | None = None
         self._bridge_firmware: str | None = None
         self._transition: str | None = None
+        # Name, firmware and model as last written to the device registry.
+        self._registered_facts: tuple[str | None, str | None, str] | None = None
         self._listeners: list[CALLBACK_TYPE] = []
         self._ring_listeners: list[CALLBACK_TYPE] = []
         self._event_listeners: list[Callable[[LockActionEvent], None]] = []
@@ -133,9 +136,14 @@ class DeviceHub:
         return self.state.device_type
 
     @property
-    def name(self) -> str:
+    def reported_name(self) -> str | None:
+        """The name set in the Nuki app, as MQTT or the bridge reported it."""
         mqtt_name = self.mqtt.lock.name if self.mqtt is not None else None
-        return mqtt_name or self._bridge_name or f"Nuki {self.hex_id}"
+        return mqtt_name or self._bridge_name
+
+    @property
+    def name(self) -> str:
+        return self.reported_name or f"Nuki {self.hex_id}"
 
     @property
     def firmware(self) -> str | None:
@@ -212,9 +220,41 @@ class DeviceHub:
 
     @callback
     def async_notify(self) -> None:
+        self._async_update_device_registry()
         for listener in list(self._listeners):
             listener()
         self._data.async_hub_changed(self)
+
+    @callback
+    def _async_update_device_registry(self) -> None:
+        """A device renamed in the Nuki app or given new firmware: its device page follows.
+
+        Names the user gave in Home Assistant stay (``name_by_user`` wins).
+        """
+        facts = (self.reported_name, self.firmware, self.device_type.model)
+        if facts == self._registered_facts:
+            return
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_device(identifiers={(DOMAIN, self.hex_id)})
+        if device is None:
+            # Not registered yet: it will be, from device_info(), with these facts.
+            return
+        self._registered_facts = facts
+        name, firmware, model = facts
+        unchanged = (
+            name in (None, device.name)
+            and firmware in (None, device.sw_version)
+            and model == device.model
+        )
+        if unchanged:
+            return
+        # Unknown facts (a Wi-Fi lock whose name topic has not arrived yet) stay as they are.
+        registry.async_update_device(
+            device.id,
+            name=name if name is not None else UNDEFINED,
+            model=model,
+            sw_version=firmware if firmware is not None else UNDEFINED,
+        )
 
     # -- state -------------------------------------------------------------------
 

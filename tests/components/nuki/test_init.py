@@ -117,6 +117,36 @@ async def test_devices_linked_to_bridge(
         assert device.via_device_id == bridge_device.id
 
 
+async def test_renamed_and_updated_device_follows_without_reload(
+    hass: HomeAssistant,
+    bridge: BridgeSimulator,
+    init_integration: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    front = device_registry.async_get_device({(DOMAIN, hex_id(FRONT_DOOR))})
+    assert front is not None
+    assert (front.name, front.sw_version) == ("Front door", "4.2.6")
+    bridge.device(FRONT_DOOR).set_identity(name="Porch", firmware_version="4.3.0")
+    bridge.device(BACK_DOOR).set_identity(name="Cellar")
+    back = device_registry.async_get_device({(DOMAIN, hex_id(BACK_DOOR))})
+    assert back is not None
+    # A name given in Home Assistant wins over the Nuki app's.
+    device_registry.async_update_device(back.id, name_by_user="Garden gate")
+    await poll(hass)
+    front = device_registry.async_get_device({(DOMAIN, hex_id(FRONT_DOOR))})
+    back = device_registry.async_get_device({(DOMAIN, hex_id(BACK_DOOR))})
+    assert front is not None
+    assert back is not None
+    assert (front.name, front.sw_version) == ("Porch", "4.3.0")
+    assert (back.name, back.name_by_user) == ("Cellar", "Garden gate")
+    # Entity ids stay; the names shown follow the device.
+    assert hass.states.get("lock.front_door").attributes["friendly_name"] == "Porch"
+    assert hass.states.get("lock.back_door").attributes["friendly_name"] == "Garden gate"
+    assert hass.states.get("sensor.front_door_battery").attributes["friendly_name"] == (
+        "Porch Battery"
+    )
+
+
 async def test_new_and_stale_devices(
     hass: HomeAssistant,
     bridge: BridgeSimulator,

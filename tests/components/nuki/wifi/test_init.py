@@ -6,6 +6,7 @@ from homeassistant.components import mqtt
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nuki.const import DOMAIN
@@ -17,7 +18,7 @@ from nukilocal.sim.devices import SimSmartLock
 from nukilocal.sim.wifilock import WifiLockSimulator
 
 from ..conftest import FRONT_DOOR
-from .conftest import LOCK, LOCK_HEX, LOCK_ID, wait_for_state
+from .conftest import LOCK, LOCK_HEX, LOCK_ID, LOCK_NAME, wait_for_hub, wait_for_state
 
 
 async def test_unload_and_reload(
@@ -45,6 +46,25 @@ async def test_unload_and_reload(
     await hass.async_block_till_done()
     await wait_for_state(hass, LOCK, "unlocked")
     assert len(hass.states.async_entity_ids("lock")) == 1
+
+
+async def test_rename_in_the_app_reaches_the_device_at_once(
+    hass: HomeAssistant,
+    init_lock: MockConfigEntry,
+    sim_lock: SimSmartLock,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    device = device_registry.async_get_device({(DOMAIN, LOCK_HEX)})
+    assert device is not None
+    assert device.name == LOCK_NAME
+    sim_lock.set_identity(name="Chalet", firmware_version="4.3.0")
+    await wait_for_hub(hass, lambda hub: hub.firmware == "4.3.0" and hub.name == "Chalet")
+    device = device_registry.async_get_device({(DOMAIN, LOCK_HEX)})
+    assert device is not None
+    assert (device.name, device.sw_version) == ("Chalet", "4.3.0")
+    state = hass.states.get(LOCK)
+    assert state is not None
+    assert state.attributes["friendly_name"] == "Chalet"
 
 
 async def test_diagnostics(
