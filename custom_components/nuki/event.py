@@ -68,6 +68,11 @@ class NukiDoorbellEvent(NukiDescribedEntity, EventEntity):
 class NukiLockActionEvent(NukiDescribedEntity, EventEntity):
     """Every ``lockActionEvent``: the action as event type, who and how as attributes."""
 
+    @property
+    def available(self) -> bool:
+        # Only a connected MQTT lock reports who did what (not the bridge).
+        return self.hub.mqtt_connected
+
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
         self.async_on_remove(self.hub.async_add_event_listener(self._async_handle_event))

@@ -32,6 +32,7 @@ from .conftest import (
     LOCK_ACTION_EVENT,
     LOCK_HEX,
     LOCK_ID,
+    LOCK_NAME,
     LockFactory,
     record_states,
     wait_for_hub,
@@ -39,6 +40,7 @@ from .conftest import (
 )
 
 LOCK_ACTION = "/lockAction"
+DOOR_SENSOR_BATTERY = f"binary_sensor.{LOCK_NAME.lower()}_door_sensor_battery"
 
 
 @pytest.fixture
@@ -147,9 +149,14 @@ async def test_bridge_first_then_mqtt(
     assert shared_bridge.stats.requests[LOCK_ACTION] == 0
 
     # MQTT gone (last will): still available through the bridge, commands go there.
+    assert hass.states.get(DOOR_SENSOR_BATTERY).state == "off"
     wifilock.go_offline()
     await wait_for_hub(hass, lambda hub: not hub.mqtt_connected)
     assert hass.states.get(LOCK).state == HaLockState.UNLOCKED
+    # What only MQTT reports has no source now: unavailable, not stale.
+    for entity_id in (LOCK_ACTION_EVENT, DOOR_SENSOR_BATTERY):
+        assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+    assert hass.states.get(f"binary_sensor.{LOCK_NAME.lower()}_battery").state == "off"
     await hass.services.async_call("lock", "lock", {"entity_id": LOCK}, blocking=True)
     await wait_for_state(hass, LOCK, HaLockState.LOCKED)
     assert shared_bridge.stats.requests[LOCK_ACTION] == 1
@@ -163,6 +170,8 @@ async def test_bridge_first_then_mqtt(
     # Back on MQTT: commands go there again.
     wifilock.go_online()
     await wait_for_hub(hass, lambda hub: hub.mqtt_connected)
+    assert hass.states.get(DOOR_SENSOR_BATTERY).state == "off"
+    assert hass.states.get(LOCK_ACTION_EVENT).state != STATE_UNAVAILABLE
     await hass.services.async_call("lock", "unlock", {"entity_id": LOCK}, blocking=True)
     await wait_for_state(hass, LOCK, HaLockState.UNLOCKED)
     assert wifilock.commands_received == 2
