@@ -26,8 +26,9 @@ echo "== integration tests"
 python -m pytest tests/components \
     --cov --cov-report= --cov-append -q "$@"
 
-echo "== coverage"
+echo "== coverage (all, then the integration on its own)"
 coverage report --fail-under=85
+coverage report --include='custom_components/*' --precision=1 --fail-under=94
 
 echo "== end-to-end tests (the demo stack: stand-ins, broker, Home Assistant, Chromium)"
 python -m pytest -p no:homeassistant tests/e2e -q "$@"
