@@ -250,6 +250,30 @@ async def test_requests_are_spaced_out(bridge_sim: BridgeSimulator) -> None:
     assert min(gaps) >= 0.05
 
 
+async def test_spacing_keeps_a_fragile_bridge_from_hanging(bridge_sim: BridgeSimulator) -> None:
+    """A bridge that hangs when a request follows an answer too soon never does here."""
+    bridge_sim.faults.burst_window = 0.05
+    bridge_sim.faults.burst_hang = 1.0
+    async with make_client(bridge_sim, request_interval=0.06) as client:
+        lock = LockAction.LOCK
+        await asyncio.gather(
+            *(client.info() for _ in range(5)),
+            *(client.lock_action(BACK_DOOR, DeviceType.SMARTLOCK, lock) for _ in range(3)),
+        )
+    assert bridge_sim.stats.total_requests == 8
+    assert bridge_sim.stats.bursts == 0
+
+
+async def test_unspaced_requests_make_a_fragile_bridge_hang(bridge_sim: BridgeSimulator) -> None:
+    bridge_sim.faults.burst_window = 5.0
+    bridge_sim.faults.burst_hang = 0.3
+    async with make_client(bridge_sim, request_timeout=0.1) as client:
+        await client.info()
+        with pytest.raises(NukiTimeoutError):
+            await client.info()
+    assert bridge_sim.stats.bursts == 1
+
+
 async def test_lost_answer_to_an_action_is_never_resent(bridge_sim: BridgeSimulator) -> None:
     lock = bridge_sim.lock(BACK_DOOR)
     async with make_client(bridge_sim, action_timeout=0.2) as client:

@@ -101,7 +101,11 @@ async def test_button_faults_clock_stats(
         "reset": 0,
         "malformed": 1,
         "truncated": 0,
+        "burstWindow": 0.0,
+        "burstHang": 0.0,
     }
+    fragile = await control.set_faults(burst_window=0.5, burst_hang=60)
+    assert (fragile["burstWindow"], fragile["burstHang"]) == (0.5, 60.0)
     assert (await control.clear_faults())["force503"] == 0
     await control.set_clock_offset(-90)
     assert bridge_sim.clock_offset.total_seconds() == -90

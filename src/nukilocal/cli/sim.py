@@ -105,6 +105,16 @@ def register(subparsers: SubParsers) -> None:
     faults.add_argument("--reset", type=int)
     faults.add_argument("--malformed", type=int)
     faults.add_argument("--truncated", type=int)
+    faults.add_argument(
+        "--burst-window",
+        type=float,
+        metavar="SECONDS",
+        help="fragile bridge: a request this soon after the previous answer makes it hang "
+        "(0 = off)",
+    )
+    faults.add_argument(
+        "--burst-hang", type=float, metavar="SECONDS", help="how long a burst makes it hang"
+    )
     faults.add_argument("--clear", action="store_true")
     actions.add_parser("stats", help="requests per endpoint, highest in flight, 503s sent")
     ctl.set_defaults(func=_run_ctl)
@@ -229,6 +239,8 @@ async def _run_ctl(args: argparse.Namespace) -> int:
                     reset=args.reset,
                     malformed=args.malformed,
                     truncated=args.truncated,
+                    burst_window=args.burst_window,
+                    burst_hang=args.burst_hang,
                 )
         elif command == "stats":
             result = await ctl.stats()

@@ -98,6 +98,8 @@ class BridgeStats:
     unavailable_sent: int = 0
     callbacks_posted: int = 0
     callbacks_failed: int = 0
+    # Requests that came too soon after the previous answer (faults.burst_window).
+    bursts: int = 0
 
     def reset(self) -> None:
         self.requests.clear()
@@ -106,6 +108,7 @@ class BridgeStats:
         self.unavailable_sent = 0
         self.callbacks_posted = 0
         self.callbacks_failed = 0
+        self.bursts = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +118,7 @@ class BridgeStats:
             "unavailableSent": self.unavailable_sent,
             "callbacksPosted": self.callbacks_posted,
             "callbacksFailed": self.callbacks_failed,
+            "bursts": self.bursts,
         }
 
 
@@ -124,7 +128,11 @@ class BridgeFaults:
 
     ``latency`` and ``hang`` are real seconds (not scaled by the time factor):
     they model the network and a stuck bridge, not the devices. ``hang`` delays
-    only the next request, then clears itself. ``reset`` drops the connection
+    only the next request, then clears itself. ``burst_window`` makes the
+    bridge as fragile as real ones under bursts: a request that starts less
+    than ``burst_window`` seconds after the previous answer hangs for
+    ``burst_hang`` seconds, holding the bridge's only slot (others get 503);
+    0 turns it off. ``reset`` drops the connection
     without an answer; note that aiohttp clients silently retry an idempotent
     request once when that happens, so one reset is invisible to them.
     """
@@ -135,10 +143,12 @@ class BridgeFaults:
     reset: int = 0
     malformed: int = 0
     truncated: int = 0
+    burst_window: float = 0.0
+    burst_hang: float = 0.0
 
     def clear(self) -> None:
         self.force_503 = self.reset = self.malformed = self.truncated = 0
-        self.latency = self.hang = 0.0
+        self.latency = self.hang = self.burst_window = self.burst_hang = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -148,6 +158,8 @@ class BridgeFaults:
             "reset": self.reset,
             "malformed": self.malformed,
             "truncated": self.truncated,
+            "burstWindow": self.burst_window,
+            "burstHang": self.burst_hang,
         }
 
 
@@ -224,6 +236,8 @@ class BridgeSimulator:
         self._pending_callback_urls: list[str] = []
         self._log: list[dict[str, Any]] = []
         self._boot = time.monotonic()
+        # When the last request that had the bridge's slot was answered.
+        self._last_answered: float | None = None
         self._button: asyncio.Event | None = None
         self._auth_waiters: list[asyncio.Future[None]] = []
         self._runner: web.AppRunner | None = None
@@ -472,26 +486,41 @@ class BridgeSimulator:
             if stats.in_flight > 1:
                 return self._unavailable()
             faults = self.faults
-            if faults.force_503 > 0:
-                faults.force_503 -= 1
-                return self._unavailable()
-            if faults.reset > 0:
-                faults.reset -= 1
-                return self._reset_connection(request)
-            if faults.latency > 0:
-                await asyncio.sleep(faults.latency)
-            if faults.hang > 0:
-                hang, faults.hang = faults.hang, 0.0
-                await asyncio.sleep(hang)
             try:
-                response = await handler(request)
-            except web.HTTPException as err:
-                return plain_error(err.status)
-            except _BadRequest:
-                return plain_error(400)
-            return self._mangle(response)
+                return await self._serve(request, handler, faults)
+            finally:
+                self._last_answered = time.monotonic()
         finally:
             stats.in_flight -= 1
+
+    async def _serve(
+        self, request: web.Request, handler: Handler, faults: BridgeFaults
+    ) -> web.StreamResponse:
+        """A request that has the bridge's only slot."""
+        last = self._last_answered
+        if faults.burst_window > 0 and last is not None:
+            too_soon = time.monotonic() - last < faults.burst_window
+            if too_soon:
+                self.stats.bursts += 1
+                await asyncio.sleep(faults.burst_hang)
+        if faults.force_503 > 0:
+            faults.force_503 -= 1
+            return self._unavailable()
+        if faults.reset > 0:
+            faults.reset -= 1
+            return self._reset_connection(request)
+        if faults.latency > 0:
+            await asyncio.sleep(faults.latency)
+        if faults.hang > 0:
+            hang, faults.hang = faults.hang, 0.0
+            await asyncio.sleep(hang)
+        try:
+            response = await handler(request)
+        except web.HTTPException as err:
+            return plain_error(err.status)
+        except _BadRequest:
+            return plain_error(400)
+        return self._mangle(response)
 
     def _unavailable(self) -> web.Response:
         self.stats.unavailable_sent += 1

@@ -254,10 +254,15 @@ class _ControlRoutes:
             count = _number(query, key, int)
             if count is not None:
                 setattr(faults, attr, count)
-        for key in ("latency", "hang"):
+        for key, attr in (
+            ("latency", "latency"),
+            ("hang", "hang"),
+            ("burst_window", "burst_window"),
+            ("burst_hang", "burst_hang"),
+        ):
             seconds = _number(query, key, float)
             if seconds is not None:
-                setattr(faults, key, seconds)
+                setattr(faults, attr, seconds)
         return {"faults": faults.as_dict()}
 
     async def clock(self, request: web.Request) -> dict[str, Any]:
@@ -433,8 +438,11 @@ class SimControlClient:
         reset: int | None = None,
         malformed: int | None = None,
         truncated: int | None = None,
+        burst_window: float | None = None,
+        burst_hang: float | None = None,
         clear: bool = False,
     ) -> dict[str, Any]:
+        """Faults for the next requests; ``burst_window``/``burst_hang``: a fragile bridge."""
         data = await self.request(
             "faults",
             clear=clear or None,
@@ -444,6 +452,8 @@ class SimControlClient:
             reset=reset,
             malformed=malformed,
             truncated=truncated,
+            burst_window=burst_window,
+            burst_hang=burst_hang,
         )
         faults: dict[str, Any] = data["faults"]
         return faults

@@ -242,7 +242,14 @@ async def test_opener_transitions(
 async def test_burst_of_20_commands(
     hass: HomeAssistant, bridge: BridgeSimulator, init_integration_push: MockConfigEntry
 ) -> None:
-    """Automations firing together: all 20 carried out, one request at a time, no 503."""
+    """Automations firing together: all 20 carried out, one request at a time, no 503.
+
+    The stand-in is as fragile as a real bridge here: a request sooner after
+    the previous answer than the client's pause (5 ms in these tests, 0.5 s in
+    use) would make it hang.
+    """
+    bridge.faults.burst_window = 0.004
+    bridge.faults.burst_hang = 0.5
     commands = []
     for i in range(20):
         entity_id = (FRONT, BACK, ENTRANCE, FRONT)[i % 4]
@@ -251,6 +258,7 @@ async def test_burst_of_20_commands(
     assert bridge.stats.requests["/lockAction"] == 20
     assert bridge.stats.max_in_flight == 1
     assert bridge.stats.unavailable_sent == 0
+    assert bridge.stats.bursts == 0
 
 
 async def test_failed_command_restores_state(
