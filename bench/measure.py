@@ -78,8 +78,10 @@ METHODS: Final = {
         "together). Failed = calls that returned an error, or commands the devices never "
         "carried out (counted by the stand-in's action listener), whichever is more. "
         "503 answers and the highest number of requests in flight are the stand-in's "
-        "counters over the burst. Duration: until every call returned and every device "
-        "stopped moving."
+        "counters over the burst, as are requests that started less than 0.5 s after "
+        "the bridge's previous answer (real bridges can hang for minutes on such "
+        "bursts; the stand-in counts them without hanging). Duration: until every call "
+        "returned and every device stopped moving."
     ),
     "scale": (
         "A fresh Home Assistant; 25 bridge stand-ins with 4 devices each in the benchmark "
@@ -472,6 +474,7 @@ async def burst(
         "failed": max(len(errors), count - min(carried_out, count)),
         "unavailable_503": stats.unavailable_sent,
         "max_in_flight": stats.max_in_flight,
+        "too_soon": stats.bursts,
         "requests": dict(bridge.requests_between(started, ended)),
         "statuses": {str(k): v for k, v in bridge.statuses_between(started, ended).items()},
         "calls_returned_s": calls_done - started,

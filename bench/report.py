@@ -213,6 +213,14 @@ def build_rows(results: dict[str, Any]) -> tuple[list[Row], dict[str, bool | Non
         check=lambda ours, _b: ours <= 1,
         key="burst_in_flight",
     )
+    t.numeric(
+        "  requests < 0.5 s after the previous answer",
+        "burst.too_soon",
+        digits=0,
+        target="0",
+        check=lambda ours, _b: ours == 0,
+        key="burst_too_soon",
+    )
     t.numeric("  until all calls returned (s)", "burst.calls_returned_s", digits=1)
     t.numeric("  until all devices stopped (s)", "burst.duration_s", digits=1)
     t.numeric("Set-up, 1 bridge x 4 devices (s)", "single_setup.setup_s")
