@@ -29,6 +29,11 @@ POLL_INTERVAL_NO_PUSH: Final = timedelta(seconds=30)
 # With push working, confirm about hourly that the bridge still knows our
 # callback (a rebooted bridge may have forgotten it): every 12th poll.
 CALLBACK_CHECK_EVERY_POLLS: Final = 12
+# Callback checks in a row that found our callback registered while polls kept
+# finding state changes and no callback arrived: then the bridge does not
+# deliver them (users report that one unreachable callback can block the
+# callbacks registered after it), and polling takes over.
+UNDELIVERED_AFTER_CHECKS: Final = 2
 # After a command whose result no callback reported, read /list once.
 VERIFY_AFTER_COMMAND: Final = timedelta(seconds=3)
 # Bodies of bridge callbacks are a few hundred bytes.
@@ -54,6 +59,7 @@ MQTT_RETAINED_TIMEOUT: Final = 5.0
 
 ISSUE_HTTPS_WEBHOOK: Final = "https_webhook"
 ISSUE_CALLBACK_SLOTS_FULL: Final = "callback_slots_full"
+ISSUE_CALLBACKS_UNDELIVERED: Final = "callbacks_not_delivered"
 ISSUE_LOCK_DISCOVERY: Final = "lock_own_discovery"
 
 MANUFACTURER: Final = "Nuki Home Solutions GmbH"

@@ -35,7 +35,7 @@ from nukilocal.exceptions import (
     NukiOutcomeUnknownError,
     NukiTimeoutError,
 )
-from nukilocal.models import BridgeInfo, CallbackUpdate, Device, DeviceState
+from nukilocal.models import BridgeInfo, CallbackEntry, CallbackUpdate, Device, DeviceState
 
 from .const import (
     CALLBACK_CHECK_EVERY_POLLS,
@@ -43,10 +43,12 @@ from .const import (
     EVENT_NUKI,
     EVENT_TYPE_RING,
     ISSUE_CALLBACK_SLOTS_FULL,
+    ISSUE_CALLBACKS_UNDELIVERED,
     ISSUE_HTTPS_WEBHOOK,
     MAX_CALLBACK_BODY,
     POLL_INTERVAL_NO_PUSH,
     POLL_INTERVAL_PUSH,
+    UNDELIVERED_AFTER_CHECKS,
     VERIFY_AFTER_COMMAND,
 )
 
@@ -70,6 +72,20 @@ class PendingCommand:
     transition: str
     state_before: DeviceState
     done: bool = False
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else "?"
+
+
+def _moved(old: DeviceState, new: DeviceState) -> bool:
+    """A change every bridge reports by callback (not battery drift or the like)."""
+    return (old.state, old.mode, old.door_sensor_state) != (
+        new.state,
+        new.mode,
+        new.door_sensor_state,
+    )
 
 
 def _comparable(state: DeviceState) -> DeviceState:
@@ -122,6 +138,11 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         self.last_callback: datetime | None = None
         self._callback_check_needed = True
         self._polls_since_check = 0
+        # Whether the bridge delivers our callback although it lists it.
+        self.callbacks_undelivered = False
+        self._undelivered_checks = 0
+        self._missed_since_check = False
+        self._callbacks_at_check = 0
         self._registration_warned = False
         self._ring_seen: dict[DeviceKey, datetime | None] = {}
         self._ring_listeners: dict[DeviceKey, list[CALLBACK_TYPE]] = {}
@@ -166,6 +187,8 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
                 state = old.state.merged_with(device.state)
                 if _comparable(state) != _comparable(old.state):
                     unreported_change = True
+                if _moved(old.state, state):
+                    self._missed_since_check = True
                 device = replace(device, state=state)
             data[device.key] = device
             self._note_ring(device.key, old.state if old else None, device.state)
@@ -285,6 +308,7 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
             registered = False
             others = []
             outdated = []
+            ahead: list[CallbackEntry] = []
             for entry in callbacks:
                 if entry.url == url and not registered:
                     registered = True
@@ -293,6 +317,8 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
                     outdated.append(entry.callback_id)
                 else:
                     others.append(entry.url)
+                    if not registered:
+                        ahead.append(entry)
             await self._async_remove_callbacks(outdated)
             if not registered:
                 if len(others) >= MAX_CALLBACKS:
@@ -300,6 +326,7 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
                     return
                 await self.client.callback_add(url)
                 _LOGGER.debug("Registered callback with bridge %s", self.bridge_id)
+            self._judge_delivery(registered=registered, ahead=ahead)
         except NukiCommandRefusedError as err:
             if "too many" in err.message.lower():
                 self._slots_full(slots_issue, [])
@@ -311,7 +338,53 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
             return
         ir.async_delete_issue(self.hass, DOMAIN, slots_issue)
         self._registration_warned = False
-        self._set_push(True)
+        self._set_push(not self.callbacks_undelivered)
+
+    def _judge_delivery(self, *, registered: bool, ahead: list[CallbackEntry]) -> None:
+        """Count checks that found our callback listed while its changes came by polls only."""
+        silent = self._missed_since_check and self.callbacks_received == self._callbacks_at_check
+        self._missed_since_check = False
+        self._callbacks_at_check = self.callbacks_received
+        if self.callbacks_undelivered:
+            return
+        if not registered or not silent:
+            # Just (re-)added, or callbacks do arrive: nothing to hold against it.
+            self._undelivered_checks = 0
+            return
+        self._undelivered_checks += 1
+        if self._undelivered_checks < UNDELIVERED_AFTER_CHECKS:
+            return
+        self.callbacks_undelivered = True
+        _LOGGER.warning(
+            "Bridge %s lists Home Assistant's callback but does not deliver it; polling "
+            "every %s s until a callback arrives",
+            self.bridge_id,
+            int(POLL_INTERVAL_NO_PUSH.total_seconds()),
+        )
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"{ISSUE_CALLBACKS_UNDELIVERED}_{self.config_entry.entry_id}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_CALLBACKS_UNDELIVERED,
+            translation_placeholders={
+                "bridge": self.config_entry.title,
+                "host": self.config_entry.data[CONF_HOST],
+                # Where the others point, not their paths (which may hold secrets).
+                "ahead": ", ".join(f"{entry.callback_id}: {_origin(entry.url)}" for entry in ahead)
+                or "none",
+            },
+        )
+
+    @callback
+    def _callbacks_delivered_again(self) -> None:
+        self.callbacks_undelivered = False
+        self._undelivered_checks = 0
+        _LOGGER.info("Bridge %s delivers callbacks again", self.bridge_id)
+        ir.async_delete_issue(
+            self.hass, DOMAIN, f"{ISSUE_CALLBACKS_UNDELIVERED}_{self.config_entry.entry_id}"
+        )
 
     def _slots_full(self, issue_id: str, others: list[str]) -> None:
         ir.async_create_issue(
@@ -413,6 +486,8 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         self.last_callback = dt_util.utcnow()
         old = device.state
         self.pending.pop(key, None)
+        if self.callbacks_undelivered:
+            self._callbacks_delivered_again()
         if not self.push_active and self.callback_url is not None:
             self._set_push(True)
         data = dict(self.data)

@@ -505,6 +505,33 @@ async def test_failing_callback_is_counted_not_fatal(
     assert bridge_sim.stats.callbacks_posted == 1
 
 
+async def test_failed_callback_can_block_the_ones_after_it(
+    bridge_sim: BridgeSimulator, receiver: CallbackReceiver
+) -> None:
+    """The users' report, as a fault: the second receiver hears only while the first works."""
+    bridge_sim.faults.failed_callback_blocks = True
+    bridge_sim.add_callback(receiver.url)
+    bridge_sim.add_callback("http://127.0.0.1:9/nothing-listens")
+    later = CallbackReceiver()
+    await later.start()
+    try:
+        bridge_sim.add_callback(later.url)
+        door = bridge_sim.device(FRONT_DOOR)
+        door.set_door(is_open=True)
+        await bridge_sim.drain_callbacks()
+        assert [b["doorsensorState"] for b in await receiver.wait_for(1)] == [3]
+        assert later.bodies == []
+        assert bridge_sim.stats.callbacks_blocked == 1
+        # Without the fault every receiver hears every change.
+        bridge_sim.faults.clear()
+        door.set_door(is_open=False)
+        await bridge_sim.drain_callbacks()
+        assert [b["doorsensorState"] for b in await later.wait_for(1)] == [2]
+        assert bridge_sim.stats.callbacks_blocked == 1
+    finally:
+        await later.stop()
+
+
 async def test_reboot_can_forget_callbacks(
     bridge_sim: BridgeSimulator, http: aiohttp.ClientSession
 ) -> None:

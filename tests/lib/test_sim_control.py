@@ -103,9 +103,11 @@ async def test_button_faults_clock_stats(
         "truncated": 0,
         "burstWindow": 0.0,
         "burstHang": 0.0,
+        "failedCallbackBlocks": False,
     }
-    fragile = await control.set_faults(burst_window=0.5, burst_hang=60)
+    fragile = await control.set_faults(burst_window=0.5, burst_hang=60, failed_callback_blocks=True)
     assert (fragile["burstWindow"], fragile["burstHang"]) == (0.5, 60.0)
+    assert fragile["failedCallbackBlocks"] is True
     assert (await control.clear_faults())["force503"] == 0
     await control.set_clock_offset(-90)
     assert bridge_sim.clock_offset.total_seconds() == -90

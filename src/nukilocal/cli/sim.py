@@ -115,6 +115,11 @@ def register(subparsers: SubParsers) -> None:
     faults.add_argument(
         "--burst-hang", type=float, metavar="SECONDS", help="how long a burst makes it hang"
     )
+    faults.add_argument(
+        "--failed-callback-blocks",
+        action=argparse.BooleanOptionalAction,
+        help="a callback that fails keeps the state change from the callbacks after it",
+    )
     faults.add_argument("--clear", action="store_true")
     actions.add_parser("stats", help="requests per endpoint, highest in flight, 503s sent")
     ctl.set_defaults(func=_run_ctl)
@@ -241,6 +246,7 @@ async def _run_ctl(args: argparse.Namespace) -> int:
                     truncated=args.truncated,
                     burst_window=args.burst_window,
                     burst_hang=args.burst_hang,
+                    failed_callback_blocks=args.failed_callback_blocks,
                 )
         elif command == "stats":
             result = await ctl.stats()

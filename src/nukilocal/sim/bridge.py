@@ -98,6 +98,8 @@ class BridgeStats:
     unavailable_sent: int = 0
     callbacks_posted: int = 0
     callbacks_failed: int = 0
+    # Deliveries skipped because an earlier callback failed (faults.failed_callback_blocks).
+    callbacks_blocked: int = 0
     # Requests that came too soon after the previous answer (faults.burst_window).
     bursts: int = 0
 
@@ -108,6 +110,7 @@ class BridgeStats:
         self.unavailable_sent = 0
         self.callbacks_posted = 0
         self.callbacks_failed = 0
+        self.callbacks_blocked = 0
         self.bursts = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -118,6 +121,7 @@ class BridgeStats:
             "unavailableSent": self.unavailable_sent,
             "callbacksPosted": self.callbacks_posted,
             "callbacksFailed": self.callbacks_failed,
+            "callbacksBlocked": self.callbacks_blocked,
             "bursts": self.bursts,
         }
 
@@ -132,9 +136,12 @@ class BridgeFaults:
     bridge as fragile as real ones under bursts: a request that starts less
     than ``burst_window`` seconds after the previous answer hangs for
     ``burst_hang`` seconds, holding the bridge's only slot (others get 503);
-    0 turns it off. ``reset`` drops the connection
-    without an answer; note that aiohttp clients silently retry an idempotent
-    request once when that happens, so one reset is invisible to them.
+    0 turns it off. ``failed_callback_blocks`` models what users report of
+    real bridges: callbacks go out in registration order, and one that fails
+    (unreachable, timeout) keeps the state change from the callbacks after it.
+    ``reset`` drops the connection without an answer; note that aiohttp
+    clients silently retry an idempotent request once when that happens, so
+    one reset is invisible to them.
     """
 
     force_503: int = 0
@@ -145,10 +152,12 @@ class BridgeFaults:
     truncated: int = 0
     burst_window: float = 0.0
     burst_hang: float = 0.0
+    failed_callback_blocks: bool = False
 
     def clear(self) -> None:
         self.force_503 = self.reset = self.malformed = self.truncated = 0
         self.latency = self.hang = self.burst_window = self.burst_hang = 0.0
+        self.failed_callback_blocks = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -160,29 +169,36 @@ class BridgeFaults:
             "truncated": self.truncated,
             "burstWindow": self.burst_window,
             "burstHang": self.burst_hang,
+            "failedCallbackBlocks": self.failed_callback_blocks,
         }
+
+
+type _Delivered = Callable[[bool], None]
 
 
 class _CallbackTarget:
     """One registered URL: a queue and a worker, so deliveries stay in order."""
 
-    def __init__(self, url: str, post: Callable[[str, dict[str, Any]], Awaitable[None]]) -> None:
+    def __init__(self, url: str, post: Callable[[str, dict[str, Any]], Awaitable[bool]]) -> None:
         self.url = url
-        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[dict[str, Any], _Delivered | None]] = asyncio.Queue()
         self._post = post
         self._task = asyncio.get_running_loop().create_task(self._work())
 
-    def send(self, body: dict[str, Any]) -> None:
-        self._queue.put_nowait(body)
+    def send(self, body: dict[str, Any], then: _Delivered | None = None) -> None:
+        """Queue a delivery; ``then(delivered)`` runs once it succeeded or failed."""
+        self._queue.put_nowait((body, then))
 
     async def drain(self) -> None:
         await self._queue.join()
 
     async def _work(self) -> None:
         while True:
-            body = await self._queue.get()
+            body, then = await self._queue.get()
             try:
-                await self._post(self.url, body)
+                delivered = await self._post(self.url, body)
+                if then is not None:
+                    then(delivered)
             finally:
                 self._queue.task_done()
 
@@ -408,8 +424,25 @@ class BridgeSimulator:
         if not self.callback_transitional and device.is_transitional:
             return
         body = device.callback_body()
+        if self.faults.failed_callback_blocks:
+            self._send_in_turn(list(self._callbacks), body)
+            return
         for target in self._callbacks:
             target.send(body)
+
+    def _send_in_turn(self, targets: list[_CallbackTarget], body: dict[str, Any]) -> None:
+        """The next callback only after this one was delivered; a failure ends the round."""
+        if not targets:
+            return
+        first, rest = targets[0], targets[1:]
+
+        def delivered(ok: bool) -> None:
+            if ok:
+                self._send_in_turn(rest, body)
+            else:
+                self.stats.callbacks_blocked += len(rest)
+
+        first.send(body, delivered)
 
     # -- Python control API ---------------------------------------------------
 
@@ -457,15 +490,18 @@ class BridgeSimulator:
         for target in list(self._callbacks):
             await target.drain()
 
-    async def _post_callback(self, url: str, body: dict[str, Any]) -> None:
+    async def _post_callback(self, url: str, body: dict[str, Any]) -> bool:
+        """POST one callback; False when it could not be delivered."""
         assert self._session is not None
         try:
             async with self._session.post(url, json=body) as response:
                 await response.read()
-            self.stats.callbacks_posted += 1
         except (aiohttp.ClientError, TimeoutError, OSError) as err:
             self.stats.callbacks_failed += 1
             _LOGGER.debug("Callback to %s failed: %r", url, err)
+            return False
+        self.stats.callbacks_posted += 1
+        return True
 
     def _add_log(self, entry: dict[str, Any]) -> None:
         self._log.insert(0, {"timestamp": format_timestamp(self.clock.now()), **entry})

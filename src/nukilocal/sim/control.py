@@ -254,6 +254,9 @@ class _ControlRoutes:
             count = _number(query, key, int)
             if count is not None:
                 setattr(faults, attr, count)
+        blocks = _flag(query, "failed_callback_blocks", required=False)
+        if blocks is not None:
+            faults.failed_callback_blocks = blocks
         for key, attr in (
             ("latency", "latency"),
             ("hang", "hang"),
@@ -440,6 +443,7 @@ class SimControlClient:
         truncated: int | None = None,
         burst_window: float | None = None,
         burst_hang: float | None = None,
+        failed_callback_blocks: bool | None = None,
         clear: bool = False,
     ) -> dict[str, Any]:
         """Faults for the next requests; ``burst_window``/``burst_hang``: a fragile bridge."""
@@ -454,6 +458,7 @@ class SimControlClient:
             truncated=truncated,
             burst_window=burst_window,
             burst_hang=burst_hang,
+            failed_callback_blocks=failed_callback_blocks,
         )
         faults: dict[str, Any] = data["faults"]
         return faults
