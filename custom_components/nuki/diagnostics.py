@@ -37,6 +37,8 @@ async def async_get_config_entry_diagnostics(
             {
                 "callback_url": coordinator.callback_url,
                 "push_active": coordinator.push_active,
+                # Listed by the bridge, yet changes arrive only through polls.
+                "callbacks_undelivered": coordinator.callbacks_undelivered,
                 "callbacks_received": coordinator.callbacks_received,
                 "callbacks_rejected": coordinator.callbacks_rejected,
                 "last_callback": coordinator.last_callback,

@@ -33,6 +33,7 @@ async def test_diagnostics(
     assert result["entry"]["data"]["webhook_id"] == "**REDACTED**"
     assert result["push"]["callback_url"] == "**REDACTED**"
     assert result["push"]["push_active"] is True
+    assert result["push"]["callbacks_undelivered"] is False
     assert len(result["devices"]) == 3
     # Times and the stand-in's port change from run to run.
     assert result == snapshot(
