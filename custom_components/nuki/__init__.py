@@ -50,7 +50,7 @@ from .const import (
     DEFAULT_PORT,
     DOMAIN,
 )
-from .coordinator import NukiConfigEntry, NukiCoordinator
+from .coordinator import NukiConfigEntry, NukiCoordinator, device_identifiers
 from .entity import bridge_device_info
 from .hub import HubKey, async_get_data, hub_key
 from .lock import async_setup_services
@@ -230,9 +230,9 @@ async def async_remove_config_entry_device(
     if not isinstance(coordinator, NukiCoordinator) or coordinator.data is None:
         # A Wi-Fi lock entry is its device: removing the entry removes it.
         return False
-    current = {(DOMAIN, coordinator.bridge_id)} | {
-        (DOMAIN, device.hex_id) for device in coordinator.data.values()
-    }
+    current = {(DOMAIN, coordinator.bridge_id)}
+    for device in coordinator.data.values():
+        current |= device_identifiers(device.nuki_id, device.device_type)
     return not device_entry.identifiers & current
 
 

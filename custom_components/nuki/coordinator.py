@@ -35,7 +35,14 @@ from nukilocal.exceptions import (
     NukiOutcomeUnknownError,
     NukiTimeoutError,
 )
-from nukilocal.models import BridgeInfo, CallbackEntry, CallbackUpdate, Device, DeviceState
+from nukilocal.models import (
+    BridgeInfo,
+    CallbackEntry,
+    CallbackUpdate,
+    Device,
+    DeviceState,
+    hex_id,
+)
 
 from .const import (
     CALLBACK_CHECK_EVERY_POLLS,
@@ -72,6 +79,20 @@ class PendingCommand:
     transition: str
     state_before: DeviceState
     done: bool = False
+
+
+def device_identifiers(nuki_id: int, device_type: DeviceType) -> set[tuple[str, str]]:
+    """The device registry identifiers a device of this id and type may have.
+
+    The built-in integration's ``HEX``, or ``HEX_opener``/``HEX_smartlock`` when a
+    lock and an opener share the nukiId (see ``NukiData.qualifier``).
+    """
+    plain = hex_id(nuki_id)
+    return {(DOMAIN, plain), (DOMAIN, f"{plain}_{id_qualifier(device_type)}")}
+
+
+def id_qualifier(device_type: DeviceType) -> str:
+    return "opener" if device_type.is_opener else "smartlock"
 
 
 def _origin(url: str) -> str:
@@ -231,7 +252,9 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
     def async_remove_stale_devices(self, data: dict[DeviceKey, Device]) -> None:
         """Devices the bridge no longer lists are gone from Home Assistant too."""
         registry = dr.async_get(self.hass)
-        known = {(DOMAIN, self.bridge_id)} | {(DOMAIN, d.hex_id) for d in data.values()}
+        known = {(DOMAIN, self.bridge_id)}
+        for device in data.values():
+            known |= device_identifiers(device.nuki_id, device.device_type)
         for device_entry in dr.async_entries_for_config_entry(registry, self.config_entry.entry_id):
             ours = {i for i in device_entry.identifiers if i[0] == DOMAIN}
             if ours and not ours & known:

@@ -99,7 +99,7 @@ class NukiDescribedEntity(NukiEntity):
     def __init__(self, hub: DeviceHub, description: EntityDescription) -> None:
         super().__init__(hub)
         self.entity_description = description
-        self._attr_unique_id = f"{hub.nuki_id}_{description.key}"
+        self._attr_unique_id = f"{hub.unique_id_base}_{description.key}"
 
 
 @callback

@@ -50,6 +50,7 @@ from nukilocal.models import DeviceState, hex_id
 from nukilocal.mqtt.protocol import LockActionEvent, MqttLock
 
 from .const import DOMAIN, EVENT_NUKI, EVENT_TYPE_LOCK_ACTION, MANUFACTURER
+from .coordinator import id_qualifier
 
 if TYPE_CHECKING:
     from .coordinator import DeviceKey, NukiCoordinator
@@ -105,11 +106,18 @@ class BridgeLink:
 class DeviceHub:
     """Everything Home Assistant knows about one physical device."""
 
-    def __init__(self, data: NukiData, key: HubKey) -> None:
+    def __init__(self, data: NukiData, key: HubKey, qualifier: str | None = None) -> None:
         self._data = data
         self.key = key
         self.nuki_id = key[0]
         self.hex_id = hex_id(self.nuki_id)
+        # None: the built-in integration's ids (nukiId, HEX). Else the device
+        # shares its nukiId with one of the other type, which holds those ids.
+        self.qualifier = qualifier
+        self.unique_id_base = (
+            str(self.nuki_id) if qualifier is None else f"{self.nuki_id}_{qualifier}"
+        )
+        self.device_identifier = self.hex_id if qualifier is None else f"{self.hex_id}_{qualifier}"
         self.state = DeviceState(
             device_type=DeviceType.OPENER if key[1] else DeviceType.SMARTLOCK_3
         )
@@ -186,7 +194,7 @@ class DeviceHub:
 
     def device_info(self) -> DeviceInfo:
         info = DeviceInfo(
-            identifiers={(DOMAIN, self.hex_id)},
+            identifiers={(DOMAIN, self.device_identifier)},
             manufacturer=MANUFACTURER,
             name=self.name,
             model=self.device_type.model,
@@ -199,7 +207,7 @@ class DeviceHub:
 
     @callback
     def lock_entity_id(self) -> str | None:
-        return er.async_get(self.hass).async_get_entity_id("lock", DOMAIN, str(self.nuki_id))
+        return er.async_get(self.hass).async_get_entity_id("lock", DOMAIN, self.unique_id_base)
 
     # -- listeners ---------------------------------------------------------------
 
@@ -235,7 +243,7 @@ class DeviceHub:
         if facts == self._registered_facts:
             return
         registry = dr.async_get(self.hass)
-        device = registry.async_get_device(identifiers={(DOMAIN, self.hex_id)})
+        device = registry.async_get_device(identifiers={(DOMAIN, self.device_identifier)})
         if device is None:
             # Not registered yet: it will be, from device_info(), with these facts.
             return
@@ -419,11 +427,38 @@ class NukiData:
         for listener in list(self._platform_listeners.get(hub.owner, ())):
             listener(hub)
 
-    def _hub(self, key: HubKey) -> DeviceHub:
+    def _hub(self, key: HubKey, *, twin_listed: bool = False) -> DeviceHub:
         hub = self.hubs.get(key)
         if hub is None:
-            hub = self.hubs[key] = DeviceHub(self, key)
+            qualifier = self.qualifier(key, twin_listed=twin_listed or self._twin(key) in self.hubs)
+            hub = self.hubs[key] = DeviceHub(self, key, qualifier)
         return hub
+
+    @staticmethod
+    def _twin(key: HubKey) -> HubKey:
+        return (key[0], not key[1])
+
+    @callback
+    def qualifier(self, key: HubKey, *, twin_listed: bool) -> str | None:
+        """None when the device gets the built-in integration's ids, else its qualifier.
+
+        A nukiId is unique only with its device type: a lock and an opener may
+        share one, and then only one of them can have the plain ids. It stays
+        with whoever holds them in the registry; with nobody there, the smart
+        lock (the built-in integration added locks first). Decided once per
+        hub, from the registry, so it does not change with the order of /list.
+        """
+        nuki_id, is_opener = key
+        plain = hex_id(nuki_id)
+        qualifier = id_qualifier(DeviceType.OPENER if is_opener else DeviceType.SMARTLOCK)
+        registry = dr.async_get(self.hass)
+        if registry.async_get_device(identifiers={(DOMAIN, f"{plain}_{qualifier}")}):
+            return qualifier
+        holder = registry.async_get_device(identifiers={(DOMAIN, plain)})
+        if holder is not None and holder.model:
+            held_by_opener = "opener" in holder.model.lower()
+            return None if held_by_opener == is_opener else qualifier
+        return qualifier if twin_listed and is_opener else None
 
     @callback
     def _claim(self, hub: DeviceHub, entry_id: str) -> None:
@@ -435,7 +470,11 @@ class NukiData:
     def async_attach_bridge(
         self, entry_id: str, coordinator: NukiCoordinator, key: DeviceKey
     ) -> DeviceHub:
-        hub = self._hub(hub_key(key[0], key[1]))
+        own = hub_key(key[0], key[1])
+        twin_listed = coordinator.data is not None and any(
+            hub_key(other[0], other[1]) == self._twin(own) for other in coordinator.data
+        )
+        hub = self._hub(own, twin_listed=twin_listed)
         if hub.bridge is not None:
             if hub.bridge.coordinator is coordinator:
                 return hub

@@ -122,7 +122,7 @@ class NukiLockEntity(NukiEntity, LockEntity):
 
     def __init__(self, hub: DeviceHub) -> None:
         super().__init__(hub)
-        self._attr_unique_id = str(hub.nuki_id)
+        self._attr_unique_id = hub.unique_id_base
 
     @property
     def _transition(self) -> str | None:
