@@ -19,7 +19,6 @@ from homeassistant.const import CONF_HOST
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.network import NoURLAvailableError, get_url
@@ -47,8 +46,6 @@ from nukilocal.models import (
 from .const import (
     CALLBACK_CHECK_EVERY_POLLS,
     DOMAIN,
-    EVENT_NUKI,
-    EVENT_TYPE_RING,
     ISSUE_CALLBACK_SLOTS_FULL,
     ISSUE_CALLBACKS_UNDELIVERED,
     ISSUE_HTTPS_WEBHOOK,
@@ -552,8 +549,7 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
 
     @callback
     def _fire_ring(self, key: DeviceKey) -> None:
-        entity_id = er.async_get(self.hass).async_get_entity_id("lock", DOMAIN, str(key[0]))
-        self.hass.bus.async_fire(EVENT_NUKI, {"type": EVENT_TYPE_RING, "entity_id": entity_id})
+        # The device's hub fires nuki_event, with its own lock entity.
         for listener in list(self._ring_listeners.get(key, ())):
             listener()
 

@@ -49,7 +49,7 @@ from nukilocal.exceptions import NukiConnectionError
 from nukilocal.models import DeviceState, hex_id
 from nukilocal.mqtt.protocol import LockActionEvent, MqttLock
 
-from .const import DOMAIN, EVENT_NUKI, EVENT_TYPE_LOCK_ACTION, MANUFACTURER
+from .const import DOMAIN, EVENT_NUKI, EVENT_TYPE_LOCK_ACTION, EVENT_TYPE_RING, MANUFACTURER
 from .coordinator import id_qualifier
 
 if TYPE_CHECKING:
@@ -335,6 +335,10 @@ class DeviceHub:
 
     @callback
     def async_ring(self) -> None:
+        """A new doorbell ring: ``nuki_event`` for automations, then the event entities."""
+        self.hass.bus.async_fire(
+            EVENT_NUKI, {"type": EVENT_TYPE_RING, "entity_id": self.lock_entity_id()}
+        )
         for listener in list(self._ring_listeners):
             listener()
 

@@ -17,7 +17,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.nuki.const import DOMAIN
 from nukilocal.const import DeviceType, OpenerState
@@ -127,6 +127,13 @@ async def test_lock_keeps_the_plain_ids(
     await hass.async_block_till_done()
     assert hass.states.get(GATE_LOCK).state == HaLockState.UNLOCKED
     assert hass.states.get(INTERCOM).state == HaLockState.UNLOCKED
+
+    # A ring names the opener's entity, once.
+    rings = async_capture_events(hass, "nuki_event")
+    sim.opener(SHARED).ring()
+    await sim.drain_callbacks()
+    await hass.async_block_till_done()
+    assert [e.data for e in rings] == [{"type": "ring", "entity_id": INTERCOM}]
 
     # A reload, and /list in the other order: nothing moves.
     sim.remove_device(SHARED, DeviceType.SMARTLOCK_3)
