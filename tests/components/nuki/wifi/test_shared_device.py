@@ -17,9 +17,10 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.nuki.const import DOMAIN
+from custom_components.nuki.const import DOMAIN, POLL_INTERVAL_PUSH
 from custom_components.nuki.hub import async_get_data
 from nukilocal.models import hex_id
 from nukilocal.sim.bridge import BridgeSimulator
@@ -235,3 +236,38 @@ async def test_owner_unloads_other_takes_over(
     await hass.async_block_till_done()
     assert async_get_data(hass).hubs == {}
     assert hass.states.get(LOCK).state == STATE_UNAVAILABLE
+
+
+async def test_bridge_unpairs_the_lock_mqtt_keeps_it(
+    hass: HomeAssistant,
+    shared_bridge: BridgeSimulator,
+    wifilock: WifiLockSimulator,
+    sim_lock: SimSmartLock,
+    setup_bridge: LockFactory,
+    setup_lock: LockFactory,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """The bridge stops listing a lock that is still on MQTT: same entities, now MQTT's."""
+    bridge_entry = await setup_bridge()
+    lock_entry = await setup_lock()
+    await wait_for_state(hass, LOCK_ACTION_EVENT, "unknown")
+    ids = {e.unique_id: e.entity_id for e in nuki_entities(entity_registry)}
+    lock_ids = {k: v for k, v in ids.items() if k.split("_")[0] == str(LOCK_ID)}
+
+    shared_bridge.remove_device(LOCK_ID)
+    async_fire_time_changed(hass, dt_util.utcnow() + POLL_INTERVAL_PUSH)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    device = device_registry.async_get_device(identifiers={(DOMAIN, LOCK_HEX)})
+    assert device is not None
+    assert device.config_entries == {lock_entry.entry_id}
+    assert_one_set(hass, entity_registry, lock_entry.entry_id)
+    after = {e.unique_id: e.entity_id for e in nuki_entities(entity_registry)}
+    # Every entity of the lock is still there under its id (MQTT reports all
+    # that the bridge did for this lock).
+    assert {k: v for k, v in after.items() if k in lock_ids} == lock_ids
+    assert hass.states.get(LOCK).state == HaLockState.LOCKED
+    sim_lock.turn_knob(lock=False)
+    await wait_for_state(hass, LOCK, HaLockState.UNLOCKED)
+    assert bridge_entry.state is ConfigEntryState.LOADED
