@@ -40,7 +40,6 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
-    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
@@ -75,19 +74,16 @@ PORT_MAX: Final = 65535
 
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$", re.IGNORECASE)
 
-# Fixed labels: selector option translations live outside the "config" section
-# of strings.json, which this flow does not own.
-_TOKEN_MODE_OPTIONS: Final = [
-    SelectOptionDict(value=TokenMode.ENCRYPTED, label="Encrypted (recommended)"),
-    SelectOptionDict(value=TokenMode.HASHED, label="Hashed (bridges too old for encryption)"),
-    SelectOptionDict(value=TokenMode.PLAIN, label="Plain text (oldest bridges)"),
-]
-
 _HOST_SELECTOR = TextSelector()
 _PORT_SELECTOR = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, step=1))
 _TOKEN_SELECTOR = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+# Labels: "selector" > "token_mode" in strings.json.
 _TOKEN_MODE_SELECTOR = SelectSelector(
-    SelectSelectorConfig(options=_TOKEN_MODE_OPTIONS, mode=SelectSelectorMode.DROPDOWN)
+    SelectSelectorConfig(
+        options=[str(mode) for mode in TokenMode],
+        mode=SelectSelectorMode.DROPDOWN,
+        translation_key="token_mode",
+    )
 )
 
 
