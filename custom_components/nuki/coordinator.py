@@ -394,6 +394,8 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
                 # Where the others point, not their paths (which may hold secrets).
                 "ahead": ", ".join(f"{entry.callback_id}: {_origin(entry.url)}" for entry in ahead)
                 or "none",
+                # Where the bridge must reach Home Assistant (the path holds the webhook id).
+                "address": _origin(self.callback_url or ""),
             },
         )
 

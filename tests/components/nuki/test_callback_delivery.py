@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from homeassistant.components.lock import LockState as HaLockState
 from homeassistant.core import HomeAssistant
+from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -73,6 +74,8 @@ async def test_undelivered_callbacks_found_polled_and_repaired(
     assert issue.translation_key == "callbacks_not_delivered"
     # The other client's address, not its path.
     assert issue.translation_placeholders["ahead"] == f"0: {gone}"
+    # Home Assistant's address as the bridge calls it, without the webhook id.
+    assert issue.translation_placeholders["address"] == push_url
     assert not coordinator.push_active
     assert coordinator.update_interval == POLL_INTERVAL_NO_PUSH
 
@@ -95,6 +98,29 @@ async def test_undelivered_callbacks_found_polled_and_repaired(
     assert coordinator.push_active
     assert coordinator.update_interval == POLL_INTERVAL_PUSH
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+@pytest.mark.usefixtures("push_url")
+async def test_bridge_cannot_reach_home_assistant(
+    hass: HomeAssistant,
+    bridge: BridgeSimulator,
+    mock_config_entry: MockConfigEntry,
+    setup_integration: SetupIntegration,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """No callback ahead of ours, and still none arrives: the repair points at the address."""
+    unreachable = f"http://127.0.0.1:{free_port()}"
+    await async_process_ha_core_config(hass, {"internal_url": unreachable})
+    entry = await setup_integration(mock_config_entry)
+    for lock in (False, True):
+        await turn(hass, bridge, lock=lock)
+        await advance(hass)
+    assert bridge.stats.callbacks_failed >= 2
+    issue = issue_registry.async_get_issue(DOMAIN, f"callbacks_not_delivered_{entry.entry_id}")
+    assert issue is not None
+    assert issue.translation_placeholders["ahead"] == "none"
+    assert issue.translation_placeholders["address"] == unreachable
+    assert not entry.runtime_data.push_active
 
 
 @pytest.mark.usefixtures("push_url")
