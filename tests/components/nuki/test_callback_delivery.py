@@ -13,8 +13,7 @@ from homeassistant.components.lock import LockState as HaLockState
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nuki.const import DOMAIN, POLL_INTERVAL_NO_PUSH, POLL_INTERVAL_PUSH
 from nukilocal.client import BridgeClient
@@ -22,15 +21,9 @@ from nukilocal.const import LockState
 from nukilocal.sim.bridge import BridgeSimulator
 
 from .conftest import FRONT_DOOR, TOKEN, SetupIntegration
-from .faultkit import free_port
+from .faultkit import advance, free_port
 
 FRONT = "lock.front_door"
-
-
-async def advance(hass: HomeAssistant, interval=POLL_INTERVAL_PUSH) -> None:
-    """Let the next poll (and the callback check it may start) run."""
-    async_fire_time_changed(hass, dt_util.utcnow() + interval)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def turn(hass: HomeAssistant, bridge: BridgeSimulator, *, lock: bool) -> None:
@@ -83,10 +76,10 @@ async def test_undelivered_callbacks_found_polled_and_repaired(
     # hourly callback check.
     await advance(hass)
     await turn(hass, bridge, lock=False)
-    await advance(hass, POLL_INTERVAL_NO_PUSH)
+    await advance(hass, push=False)
     assert hass.states.get(FRONT).state == HaLockState.UNLOCKED
     for _ in range(12):
-        await advance(hass, POLL_INTERVAL_NO_PUSH)
+        await advance(hass, push=False)
     assert coordinator.update_interval == POLL_INTERVAL_NO_PUSH
 
     # The user removes the dead callback: the next move arrives by callback.
