@@ -113,38 +113,15 @@ class BenchHass:
         self.process.start()
         assert self.process.pid is not None
         self._ps = psutil.Process(self.process.pid)
-        await self._wait_http(session, timeout)
+        await self.process.wait_http(session, timeout)
         self.client = HassClient(session, self.process.url)
         await self.client.create_owner(USERNAME, PASSWORD, "Bench")
-        await self._wait_running(timeout - (time.monotonic() - started))
+        await self.client.wait_running(timeout - (time.monotonic() - started))
         self.start_seconds = time.monotonic() - started
         assert self.client.tokens is not None
         self.ws = await StampedWebSocket.connect(
             session, self.process.url, self.client.tokens.access_token
         )
-
-    async def _wait_http(self, session: aiohttp.ClientSession, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            if (code := self.process.exited()) is not None:
-                raise HassError(f"Home Assistant exited with {code}:\n{self.process.log_tail()}")
-            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                async with session.get(
-                    f"{self.process.url}/api/onboarding", timeout=aiohttp.ClientTimeout(total=5)
-                ) as response:
-                    if response.status < 500:
-                        return
-            if time.monotonic() > deadline:
-                raise HassError(f"Home Assistant did not answer in {timeout:.0f} s")
-            await asyncio.sleep(0.2)
-
-    async def _wait_running(self, timeout: float) -> None:
-        assert self.client is not None
-        deadline = time.monotonic() + timeout
-        while (await self.client.get("/api/config")).get("state") != "RUNNING":
-            if time.monotonic() > deadline:
-                raise HassError(f"Home Assistant did not finish starting in {timeout:.0f} s")
-            await asyncio.sleep(0.2)
 
     # -- process figures ------------------------------------------------------------
 

@@ -262,6 +262,14 @@ class HassClient:
 
     # -- onboarding and login ---------------------------------------------------
 
+    async def wait_running(self, timeout: float = 120.0) -> None:
+        """Until start-up has finished (config entries set up): a bounded poll of /api/config."""
+        deadline = time.monotonic() + timeout
+        while (await self.get("/api/config")).get("state") != "RUNNING":
+            if time.monotonic() > deadline:
+                raise HassError(f"Home Assistant did not finish starting in {timeout:.0f} s")
+            await asyncio.sleep(0.25)
+
     async def onboarding_steps(self) -> dict[str, bool]:
         """Each step and whether it is done; all done once the endpoint is gone."""
         async with self.session.get(f"{self.url}/api/onboarding") as response:

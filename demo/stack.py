@@ -310,7 +310,7 @@ class DemoStack:
 
         client = HassClient(session, self.hass_url)
         ran_core_config = await self._onboard_or_login(client)
-        await self._wait_running(client)
+        await client.wait_running()
         self.report.timings["hass_running"] = time.monotonic() - started
 
         await self._ensure_nuki_entry(client)
@@ -332,14 +332,6 @@ class DemoStack:
         else:
             await client.login(USERNAME, PASSWORD)
         return await client.finish_onboarding(steps)
-
-    async def _wait_running(self, client: HassClient, timeout: float = 120.0) -> None:
-        """Until start-up has finished (entries of a previous run set up): bounded poll."""
-        deadline = time.monotonic() + timeout
-        while (await client.get("/api/config")).get("state") != "RUNNING":
-            if time.monotonic() > deadline:
-                raise HassError(f"Home Assistant did not finish starting in {timeout:.0f} s")
-            await asyncio.sleep(0.25)
 
     def _port_changed(self, which: str) -> bool:
         if self.previous is None:
