@@ -156,8 +156,7 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         self.last_callback: datetime | None = None
         self._callback_check_needed = True
         self._polls_since_check = 0
-        # Whether the bridge delivers our callback although it lists it.
-        self.callbacks_undelivered = False
+        # Callback checks in a row that found ours listed but not delivered.
         self._undelivered_checks = 0
         self._missed_since_check = False
         self._callbacks_at_check = 0
@@ -167,6 +166,11 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         self._verify_unsub: CALLBACK_TYPE | None = None
         self._verify_forced = False
         self._registration_task: asyncio.Task[None] | None = None
+
+    @property
+    def callbacks_undelivered(self) -> bool:
+        """The bridge lists our callback, yet its changes arrive only through polls."""
+        return self._undelivered_checks >= UNDELIVERED_AFTER_CHECKS
 
     # -- polling --------------------------------------------------------------
 
@@ -372,9 +376,8 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
             self._undelivered_checks = 0
             return
         self._undelivered_checks += 1
-        if self._undelivered_checks < UNDELIVERED_AFTER_CHECKS:
+        if not self.callbacks_undelivered:
             return
-        self.callbacks_undelivered = True
         _LOGGER.warning(
             "Bridge %s lists Home Assistant's callback but does not deliver it; polling "
             "every %s s until a callback arrives",
@@ -401,7 +404,6 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
 
     @callback
     def _callbacks_delivered_again(self) -> None:
-        self.callbacks_undelivered = False
         self._undelivered_checks = 0
         _LOGGER.info("Bridge %s delivers callbacks again", self.bridge_id)
         ir.async_delete_issue(
