@@ -28,6 +28,7 @@ from aiomqtt.exceptions import MqttConnectError
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from .._listeners import subscribe
 from ..const import CommandResponse, LockAction
 from ..exceptions import (
     NukiAuthError,
@@ -178,19 +179,19 @@ class MqttLockClient:
 
     def add_state_listener(self, listener: StateListener) -> Callable[[], None]:
         """Called with the lock's new value whenever anything about it changed."""
-        return _add(self._state_listeners, listener)
+        return subscribe(self._state_listeners, listener)
 
     def add_event_listener(self, listener: EventListener) -> Callable[[], None]:
         """Called for every live ``lockActionEvent``."""
-        return _add(self._event_listeners, listener)
+        return subscribe(self._event_listeners, listener)
 
     def add_message_listener(self, listener: MessageListener) -> Callable[[], None]:
         """Called for every message the parser understood, including discovery."""
-        return _add(self._message_listeners, listener)
+        return subscribe(self._message_listeners, listener)
 
     def add_connection_listener(self, listener: ConnectionListener) -> Callable[[], None]:
         """Called with True after each (re)connection to the broker, False when it drops."""
-        return _add(self._connection_listeners, listener)
+        return subscribe(self._connection_listeners, listener)
 
     async def wait_for_lock(
         self,
@@ -463,13 +464,3 @@ class MqttLockClient:
 
 def _with_connected_unknown(lock: MqttLock) -> MqttLock:
     return replace(lock, connected=None)
-
-
-def _add[T](listeners: list[T], listener: T) -> Callable[[], None]:
-    listeners.append(listener)
-
-    def remove() -> None:
-        with contextlib.suppress(ValueError):
-            listeners.remove(listener)
-
-    return remove

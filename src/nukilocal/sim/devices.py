@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
 
+from .._listeners import subscribe
 from ..const import (
     RING_ACTION_SECONDS,
     CommandResponse,
@@ -207,13 +208,7 @@ class SimDevice:
 
     def add_listener(self, listener: DeviceListener) -> Callable[[], None]:
         """Call ``listener(device)`` on every state change; returns the remover."""
-        self._listeners.append(listener)
-
-        def remove() -> None:
-            with contextlib.suppress(ValueError):
-                self._listeners.remove(listener)
-
-        return remove
+        return subscribe(self._listeners, listener)
 
     def add_identity_listener(self, listener: DeviceListener) -> Callable[[], None]:
         """Call ``listener(device)`` when its name or firmware changes; returns the remover.
@@ -221,13 +216,7 @@ class SimDevice:
         Not a state change: the bridge sends no callback for it (``/list``
         shows it), a Wi-Fi lock publishes its ``name`` and ``firmware`` topics.
         """
-        self._identity_listeners.append(listener)
-
-        def remove() -> None:
-            with contextlib.suppress(ValueError):
-                self._identity_listeners.remove(listener)
-
-        return remove
+        return subscribe(self._identity_listeners, listener)
 
     def set_identity(self, *, name: str | None = None, firmware_version: str | None = None) -> None:
         """Renamed in the Nuki app, or updated to new firmware."""
@@ -247,13 +236,7 @@ class SimDevice:
 
     def add_action_listener(self, listener: ActionListener) -> Callable[[], None]:
         """Call ``listener(device, event)`` when an action starts (MQTT ``lockActionEvent``)."""
-        self._action_listeners.append(listener)
-
-        def remove() -> None:
-            with contextlib.suppress(ValueError):
-                self._action_listeners.remove(listener)
-
-        return remove
+        return subscribe(self._action_listeners, listener)
 
     def _changed(self) -> None:
         self.timestamp = self.clock.now()

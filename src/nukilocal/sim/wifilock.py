@@ -25,6 +25,7 @@ from typing import Any, Final, Self
 
 import aiomqtt
 
+from .._listeners import subscribe
 from ..const import (
     CommandResponse,
     EventAction,
@@ -258,13 +259,7 @@ class WifiLockSimulator:
 
     def add_publish_listener(self, listener: Callable[[Published], None]) -> Callable[[], None]:
         """Called for every message the lock has handed to the broker."""
-        self._publish_listeners.append(listener)
-
-        def remove() -> None:
-            with contextlib.suppress(ValueError):
-                self._publish_listeners.remove(listener)
-
-        return remove
+        return subscribe(self._publish_listeners, listener)
 
     def state_payloads(self) -> dict[Topic, str]:
         """The retained topics for the lock as it is now."""
