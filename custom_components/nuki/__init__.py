@@ -53,8 +53,8 @@ from .const import (
 from .coordinator import NukiConfigEntry, NukiCoordinator, device_identifiers
 from .entity import bridge_device_info
 from .hub import HubKey, async_get_data, hub_key
-from .lock import async_setup_services
 from .mqtt_lock import MqttLockTransport
+from .services import async_setup_services
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -49,6 +49,7 @@ from nukilocal.exceptions import NukiConnectionError
 from nukilocal.models import DeviceState, hex_id
 from nukilocal.mqtt.protocol import LockActionEvent, MqttLock
 
+from .compat import devices_with_identifier, via_bridge
 from .const import DOMAIN, EVENT_NUKI, EVENT_TYPE_LOCK_ACTION, EVENT_TYPE_RING, MANUFACTURER
 from .coordinator import id_qualifier
 
@@ -193,17 +194,21 @@ class DeviceHub:
         return None
 
     def device_info(self) -> DeviceInfo:
-        info = DeviceInfo(
+        via: dict[str, Any] = {}
+        if self.bridge is not None:
+            link = self.bridge
+            via = via_bridge(self.hass, link.coordinator.bridge_id, link.entry_id)
+        # A TypedDict before 2026.8, a dataclass since; both take keywords.
+        make: Callable[..., DeviceInfo] = DeviceInfo
+        return make(
             identifiers={(DOMAIN, self.device_identifier)},
             manufacturer=MANUFACTURER,
             name=self.name,
             model=self.device_type.model,
             sw_version=self.firmware,
             serial_number=self.hex_id,
+            **via,
         )
-        if self.bridge is not None:
-            info["via_device"] = (DOMAIN, self.bridge.coordinator.bridge_id)
-        return info
 
     @callback
     def lock_entity_id(self) -> str | None:
@@ -242,27 +247,30 @@ class DeviceHub:
         facts = (self.reported_name, self.firmware, self.device_type.model)
         if facts == self._registered_facts:
             return
-        registry = dr.async_get(self.hass)
-        device = registry.async_get_device(identifiers={(DOMAIN, self.device_identifier)})
-        if device is None:
+        devices = devices_with_identifier(self.hass, self.device_identifier)
+        if not devices:
             # Not registered yet: it will be, from device_info(), with these facts.
             return
         self._registered_facts = facts
         name, firmware, model = facts
-        unchanged = (
-            name in (None, device.name)
-            and firmware in (None, device.sw_version)
-            and model == device.model
-        )
-        if unchanged:
-            return
-        # Unknown facts (a Wi-Fi lock whose name topic has not arrived yet) stay as they are.
-        registry.async_update_device(
-            device.id,
-            name=name if name is not None else UNDEFINED,
-            model=model,
-            sw_version=firmware if firmware is not None else UNDEFINED,
-        )
+        registry = dr.async_get(self.hass)
+        # One device entry per config entry that reaches the device (Home
+        # Assistant 2026.8 and later), or one shared by both (earlier).
+        for device in devices:
+            unchanged = (
+                name in (None, device.name)
+                and firmware in (None, device.sw_version)
+                and model == device.model
+            )
+            if unchanged:
+                continue
+            # Unknown facts (a Wi-Fi lock whose name topic has not arrived yet) stay.
+            registry.async_update_device(
+                device.id,
+                name=name if name is not None else UNDEFINED,
+                model=model,
+                sw_version=firmware if firmware is not None else UNDEFINED,
+            )
 
     # -- state -------------------------------------------------------------------
 
@@ -455,10 +463,9 @@ class NukiData:
         nuki_id, is_opener = key
         plain = hex_id(nuki_id)
         qualifier = id_qualifier(DeviceType.OPENER if is_opener else DeviceType.SMARTLOCK)
-        registry = dr.async_get(self.hass)
-        if registry.async_get_device(identifiers={(DOMAIN, f"{plain}_{qualifier}")}):
+        if devices_with_identifier(self.hass, f"{plain}_{qualifier}"):
             return qualifier
-        holder = registry.async_get_device(identifiers={(DOMAIN, plain)})
+        holder = next((d for d in devices_with_identifier(self.hass, plain) if d.model), None)
         if holder is not None and holder.model:
             held_by_opener = "opener" in holder.model.lower()
             return None if held_by_opener == is_opener else qualifier

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Final
 
-import voluptuous as vol
 from homeassistant.components.lock import LockEntity, LockEntityFeature
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import config_validation as cv
-from homeassistant.helpers import entity_platform, service
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.typing import VolSchemaType
 
 from nukilocal.const import LockAction, LockState, OpenerAction, OpenerState
 
-from .const import (
-    ATTR_ENABLE,
-    ATTR_ENABLED,
-    ATTR_UNLATCH,
-    DOMAIN,
-    SERVICE_FULL_LOCK,
-    SERVICE_LOCK_N_GO,
-    SERVICE_SET_CONTINUOUS_MODE,
-)
 from .coordinator import LOCKING, OPENING, UNLOCKING, NukiConfigEntry
 from .entity import NukiEntity, async_add_device_entities, nuki_command, nuki_mqtt_command
 from .hub import DeviceHub
@@ -36,32 +22,6 @@ _LOGGER = logging.getLogger(__name__)
 PARALLEL_UPDATES = 0
 # The lock entity has the built-in integration's unique id, the bare nukiId.
 LOCK_KEY: Final = "lock"
-
-# Home Assistant 2025.10 and later register entity services independent of config
-# entries; earlier releases only through the platform.
-_REGISTER_PLATFORM_ENTITY_SERVICE: Callable[..., None] | None = getattr(
-    service, "async_register_platform_entity_service", None
-)
-
-SERVICES: dict[str, tuple[VolSchemaType, str]] = {
-    SERVICE_LOCK_N_GO: (
-        cv.make_entity_service_schema({vol.Optional(ATTR_UNLATCH, default=False): cv.boolean}),
-        "async_lock_n_go",
-    ),
-    SERVICE_SET_CONTINUOUS_MODE: (
-        vol.All(
-            cv.make_entity_service_schema(
-                {
-                    vol.Exclusive(ATTR_ENABLED, "enabled"): cv.boolean,
-                    vol.Exclusive(ATTR_ENABLE, "enabled"): cv.boolean,
-                }
-            ),
-            cv.has_at_least_one_key(ATTR_ENABLED, ATTR_ENABLE),
-        ),
-        "async_set_continuous_mode",
-    ),
-    SERVICE_FULL_LOCK: (cv.make_entity_service_schema({}), "async_full_lock"),
-}
 
 _LOCK_UNLOCKED_STATES = {
     LockState.UNLOCKED,
@@ -88,23 +48,6 @@ async def async_setup_entry(
             yield _lock_entity(hub)
 
     async_add_device_entities(hass, entry, async_add_entities, build)
-
-    if _REGISTER_PLATFORM_ENTITY_SERVICE is None:
-        platform = entity_platform.async_get_current_platform()
-        for name, (schema, method) in SERVICES.items():
-            platform.async_register_entity_service(name, schema, method)
-
-
-@callback
-def async_setup_services(hass: HomeAssistant) -> None:
-    """Register the entity services once, independent of config entries."""
-    if _REGISTER_PLATFORM_ENTITY_SERVICE is None:
-        # Releases before this helper register them with the lock platform.
-        return
-    for name, (schema, method) in SERVICES.items():
-        _REGISTER_PLATFORM_ENTITY_SERVICE(
-            hass, DOMAIN, name, entity_domain=Platform.LOCK, func=method, schema=schema
-        )
 
 
 def _lock_entity(hub: DeviceHub) -> NukiLockEntity:
