@@ -110,6 +110,8 @@ class MqttLockTransport:
         self.hub: DeviceHub | None = None
         self.command_timeout = MQTT_COMMAND_TIMEOUT
         self.broker_connected = mqtt.is_connected(hass)
+        # Availability as last logged (None: not known yet).
+        self._was_available: bool | None = None
         self.own_discovery: dict[str, dict[str, Any]] = {}
         self.commands_sent = 0
         self.commands_refused = 0
@@ -203,7 +205,28 @@ class MqttLockTransport:
         # Our own commands come back as CommandRequest: nothing to do.
 
     @callback
+    def _async_log_availability(self) -> None:
+        """One line when the lock becomes unavailable, one when it is back."""
+        if self.broker_connected and self.lock.connected is None:
+            # Not known yet: the retained connected topic has not arrived.
+            return
+        available = self.available
+        if available is self._was_available:
+            return
+        if available and self._was_available is False:
+            _LOGGER.info("Nuki lock %s is available again over MQTT", self.hex_id)
+        elif not available and self._was_available is not None:
+            why = (
+                "the connection to the MQTT broker is down"
+                if not self.broker_connected
+                else "the lock is not connected to the MQTT broker"
+            )
+            _LOGGER.info("Nuki lock %s is unavailable over MQTT: %s", self.hex_id, why)
+        self._was_available = available
+
+    @callback
     def _async_lock_changed(self, old: MqttLock, new: MqttLock) -> None:
+        self._async_log_availability()
         if self.hub is None:
             return
         self.hub.async_mqtt_updated(old, new)
@@ -213,6 +236,7 @@ class MqttLockTransport:
     @callback
     def _async_connection_changed(self, connected: bool) -> None:
         self.broker_connected = connected
+        self._async_log_availability()
         if not connected:
             self._fail_pending("the connection to the MQTT broker dropped before the lock answered")
             if self.lock.connected is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 from homeassistant.components import mqtt
@@ -109,14 +110,27 @@ async def test_jammed_until_another_state(
 
 
 async def test_last_will_unavailable_and_back(
-    hass: HomeAssistant, init_lock: MockConfigEntry, wifilock: WifiLockSimulator
+    hass: HomeAssistant,
+    init_lock: MockConfigEntry,
+    wifilock: WifiLockSimulator,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="custom_components.nuki")
     wifilock.go_offline()
     await wait_for_state(hass, LOCK, STATE_UNAVAILABLE)
     assert hass.states.get("sensor.maison_battery").state == STATE_UNAVAILABLE
     wifilock.go_online()
     await wait_for_state(hass, LOCK, HaLockState.LOCKED)
     assert hass.states.get("sensor.maison_battery").state == "90"
+    # Logged once when it went, once when it came back (quality scale: log-when-unavailable).
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("custom_components.nuki")]
+    gone = [line for line in lines if "is unavailable over MQTT" in line]
+    back = [line for line in lines if "is available again over MQTT" in line]
+    assert gone == [
+        f"Nuki lock {LOCK_HEX} is unavailable over MQTT: "
+        "the lock is not connected to the MQTT broker"
+    ]
+    assert len(back) == 1
 
 
 async def test_dropped_connection_recovers(

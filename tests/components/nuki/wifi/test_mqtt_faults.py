@@ -44,6 +44,7 @@ from ..conftest import TIME_FACTOR
 from ..faultkit import assert_no_tracebacks
 from .conftest import (
     LOCK,
+    LOCK_HEX,
     LOCK_ID,
     WAIT,
     next_event,
@@ -160,6 +161,12 @@ async def test_broker_restart_unavailable_then_back_by_itself(
     assert actions == [LockAction.LOCK]
     assert wifilock.commands_received == 1
     assert_no_tracebacks(caplog)
+    # One line when it went (Mosquitto may deliver the lock's last will before
+    # it drops Home Assistant, so either reason is right), one when it came back.
+    gone = [r.getMessage() for r in caplog.records if "is unavailable over MQTT" in r.getMessage()]
+    assert len(gone) == 1
+    assert gone[0].startswith(f"Nuki lock {LOCK_HEX} is unavailable over MQTT: ")
+    assert sum("is available again over MQTT" in r.getMessage() for r in caplog.records) == 1
 
 
 async def test_broker_restarts_twice_resubscribed_each_time(
