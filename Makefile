@@ -1,7 +1,7 @@
 # The two commands a newcomer needs:
 #   make demo   sets everything up and runs the demo
 #   make test   sets everything up and runs every quality gate and test
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench clean dist
 
 setup:
 	@scripts/setup.sh
@@ -16,6 +16,13 @@ test: setup
 # table, results.json and charts in .artifacts/bench/.
 bench: setup
 	@.venv/bin/python -m bench
+
+# The library's sdist and wheel in dist/, checked as PyPI will check them
+# (release.yml builds and publishes the same way on a version tag).
+dist: setup
+	@rm -rf dist
+	@.venv/bin/python -m build --outdir dist .
+	@.venv/bin/twine check --strict dist/*
 
 lint: setup
 	@.venv/bin/ruff check src custom_components tests bench scripts

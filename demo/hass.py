@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -37,6 +38,7 @@ CONSOLE_FILE = "hass-console.log"
 # logs an import error once; the entries it leaves behind are removed.
 ONBOARDING_EXTRAS = ("google_translate", "met", "radio_browser", "shopping_list")
 ONBOARDING_EXTRA_MODULES = ("gtts", "metno", "radios")
+ONBOARDING_EXTRA_PACKAGES = ("gTTS", "PyMetno", "radios")
 ONBOARDING_STEPS = ("user", "core_config", "analytics", "integration")
 
 
@@ -101,29 +103,75 @@ def prepare_config_dir(config_dir: Path, port: int, *, log_level: str = "info") 
     link.symlink_to(INTEGRATION_DIR, target_is_directory=True)
 
 
-def check_requirements() -> None:
-    """What --skip-pip relies on: the integration's pinned requirements are installed."""
-    manifest = json.loads((INTEGRATION_DIR / "manifest.json").read_text())
-    for requirement in manifest.get("requirements", []):
-        name, _, wanted = requirement.partition("==")
-        try:
-            installed = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            installed = None
-        if installed is None or (wanted and installed != wanted):
-            raise HassError(
-                f"the integration needs {requirement}, installed: {installed or 'nothing'}; "
-                "run make setup"
-            )
+def hass_venv() -> Path:
+    """The virtual environment Home Assistant runs from (``make setup`` creates it).
+
+    ``.venv-hass``: the current release (2026.11) on Python 3.14, what users run.
+    ``NUKI_HASS_VENV`` names another one (the oldest supported release runs from
+    ``.venv``, where Home Assistant 2025.4 is installed for the integration's tests).
+    """
+    return Path(os.environ.get("NUKI_HASS_VENV", REPO_ROOT / ".venv-hass")).absolute()
 
 
-def hass_command(config_dir: Path) -> list[str]:
+def build_wheel() -> Path:
+    """This checkout's library as the wheel a package index would serve."""
+    wheelhouse = REPO_ROOT / ".artifacts" / "wheelhouse"
+    shutil.rmtree(wheelhouse, ignore_errors=True)
+    # The demo's own interpreter has setuptools: no isolated build, no download.
+    subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(wheelhouse),
+            str(REPO_ROOT),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return wheelhouse
+
+
+def prepare_requirements(venv: Path) -> dict[str, str]:
+    """Let Home Assistant install the library itself, as it does for a HACS user.
+
+    The library is removed from Home Assistant's venv and the wheel of this
+    checkout is offered next to the package index (``UV_FIND_LINKS``; Home
+    Assistant installs requirements with uv). Returns the environment for
+    ``hass``.
+    """
+    subprocess.run(  # noqa: S603
+        [str(venv / "bin" / "python"), "-m", "pip", "uninstall", "--quiet", "--yes", "nukilocal"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    env = dict(os.environ)
+    env["UV_FIND_LINKS"] = str(build_wheel())
+    # Nothing of the project's own venv leaks into Home Assistant's.
+    env.pop("VIRTUAL_ENV", None)
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def hass_command(config_dir: Path, venv: Path) -> list[str]:
     # The venv's entry point, not ``python -m``: that would put the working
     # directory first on sys.path, and the repo's own custom_components with it.
-    hass = Path(sys.executable).with_name("hass")
-    # Every requirement (nukilocal included, editable) is installed by
-    # scripts/setup.sh; without --skip-pip Home Assistant would try pip offline.
-    return [str(hass), "--config", str(config_dir), "--skip-pip", "--log-no-color"]
+    # Requirements are installed by Home Assistant (prepare_requirements), except
+    # the onboarding extras' packages: they are left out on purpose (offline demo).
+    return [
+        str(venv / "bin" / "hass"),
+        "--config",
+        str(config_dir),
+        "--skip-pip-packages",
+        ",".join(ONBOARDING_EXTRA_PACKAGES),
+        "--log-no-color",
+    ]
 
 
 class HassProcess:
@@ -144,13 +192,15 @@ class HassProcess:
         return self.config_dir / LOG_FILE
 
     def start(self) -> None:
-        check_requirements()
+        venv = hass_venv()
+        env = prepare_requirements(venv)
         console = (self.config_dir / CONSOLE_FILE).open("wb")
         try:
             # Fixed argument list (the venv's hass, our config dir): no shell, no user input.
             self.process = subprocess.Popen(  # noqa: S603
-                hass_command(self.config_dir),
+                hass_command(self.config_dir, venv),
                 cwd=self.config_dir,
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=console,
                 stderr=subprocess.STDOUT,

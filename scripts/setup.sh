@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# Creates or refreshes everything the project needs: the virtual environment
-# in .venv (CPython 3.13, pinned packages), the Mosquitto broker the tests
-# run against and Chromium for the end-to-end tests. Safe to run again: it
-# only does what is missing or outdated.
+# Creates or refreshes everything the project needs. Safe to run again: it only
+# does what is missing or outdated.
+#   .venv          CPython 3.13: Home Assistant 2025.4.4 and its test harness (the
+#                  oldest release the integration supports), the dev tools
+#   .venv-ha2026   CPython 3.14: the test harness of the newest release it supports
+#                  (Home Assistant 2026.10.4)
+#   .venv-hass     CPython 3.14: Home Assistant 2026.11.0, what users run, for the
+#                  demo and the end-to-end tests; the library is not installed
+#                  there: Home Assistant installs it from the manifest
+# CPython 3.14 comes from scripts/python314.sh (a cache outside the checkout).
+# Debian packages: the Mosquitto broker, Chromium for the end-to-end tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,20 +29,37 @@ find_python() {
     exit 1
 }
 
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then
-    rm -rf .venv
-    "$(find_python)" -m venv .venv
-    .venv/bin/python -m pip install --quiet --upgrade pip
-fi
+# make_venv DIR PYTHON LOCKFILE [editable]: DIR from LOCKFILE, refreshed when
+# the lock file or pyproject.toml changes.
+make_venv() {
+    local dir="$1" python="$2" lock="$3" editable="${4:-}"
+    local version
+    version="$("$python" -c 'import sys; print(sys.version_info[:2])')"
+    if [ ! -x "$dir/bin/python" ] ||
+        [ "$("$dir/bin/python" -c 'import sys; print(sys.version_info[:2])' 2>/dev/null)" != "$version" ]; then
+        rm -rf "$dir"
+        "$python" -m venv "$dir"
+        "$dir/bin/python" -m pip install --quiet --upgrade pip
+    fi
+    local stamp="$dir/.installed" want
+    want="$(cat "$lock" pyproject.toml | sha256sum | cut -d' ' -f1)"
+    if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+        echo "setup: installing Python packages into $dir (first run takes a few minutes)"
+        "$dir/bin/python" -m pip install --quiet -r "$lock"
+        if [ -n "$editable" ]; then
+            "$dir/bin/python" -m pip install --quiet --no-deps -e .
+        else
+            "$dir/bin/python" -m pip uninstall --quiet --yes nukilocal 2>/dev/null || true
+        fi
+        echo "$want" > "$stamp"
+    fi
+}
 
-stamp=.venv/.installed
-want="$(cat requirements-lock.txt pyproject.toml | sha256sum | cut -d' ' -f1)"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "setup: installing Python packages into .venv (first run takes a few minutes)"
-    .venv/bin/python -m pip install --quiet -r requirements-lock.txt
-    .venv/bin/python -m pip install --quiet --no-deps -e .
-    echo "$want" > "$stamp"
-fi
+make_venv .venv "$(find_python)" requirements-lock.txt editable
+
+python314="$(scripts/python314.sh)"
+make_venv .venv-ha2026 "$python314" requirements-ha2026.txt editable
+make_venv .venv-hass "$python314" requirements-hass.txt
 
 # Debian packages: Mosquitto (MQTT tests), Chromium (the end-to-end tests'
 # screenshot of Home Assistant's dashboard) and libturbojpeg (without it Home

@@ -56,3 +56,12 @@ def via_bridge(hass: HomeAssistant, bridge_id: str, bridge_entry_id: str) -> dic
         return {"via_device": (DOMAIN, bridge_id)}
     bridge = entry_device(hass, bridge_id, bridge_entry_id)
     return {} if bridge is None else {"via_device_id": bridge.id}
+
+
+def move_device(hass: HomeAssistant, identifier: str, from_entry: str, to_entry: str) -> None:
+    """Hand the device ``from_entry`` registered to ``to_entry`` (2026.8 and later)."""
+    device = entry_device(hass, identifier, from_entry)
+    if device is None:
+        return
+    update: Callable[..., Any] = dr.async_get(hass).async_update_device
+    update(device.id, new_config_entry_id=to_entry)

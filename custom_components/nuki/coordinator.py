@@ -43,6 +43,7 @@ from nukilocal.models import (
     hex_id,
 )
 
+from .compat import PER_ENTRY_DEVICES
 from .const import (
     CALLBACK_CHECK_EVERY_POLLS,
     DOMAIN,
@@ -258,11 +259,23 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
             known |= device_identifiers(device.nuki_id, device.device_type)
         for device_entry in dr.async_entries_for_config_entry(registry, self.config_entry.entry_id):
             ours = {i for i in device_entry.identifiers if i[0] == DOMAIN}
-            if ours and not ours & known:
+            if not ours or ours & known:
+                continue
+            if PER_ENTRY_DEVICES:
+                # hub.py imports this module; the device hubs are looked up late.
+                from .hub import reached_elsewhere
+
+                if reached_elsewhere(self.hass, ours, self.config_entry.entry_id):
+                    # Still on MQTT: the device moves to that entry when the
+                    # bridge lets go of it (hub.py), with its entities.
+                    continue
                 _LOGGER.info("Removing %s: the bridge no longer lists it", device_entry.name)
-                registry.async_update_device(
-                    device_entry.id, remove_config_entry_id=self.config_entry.entry_id
-                )
+                registry.async_remove_device(device_entry.id)
+                continue
+            _LOGGER.info("Removing %s: the bridge no longer lists it", device_entry.name)
+            registry.async_update_device(
+                device_entry.id, remove_config_entry_id=self.config_entry.entry_id
+            )
 
     # -- push ---------------------------------------------------------------
 

@@ -49,7 +49,7 @@ from nukilocal.exceptions import NukiConnectionError
 from nukilocal.models import DeviceState, hex_id
 from nukilocal.mqtt.protocol import LockActionEvent, MqttLock
 
-from .compat import devices_with_identifier, via_bridge
+from .compat import PER_ENTRY_DEVICES, devices_with_identifier, move_device, via_bridge
 from .const import DOMAIN, EVENT_NUKI, EVENT_TYPE_LOCK_ACTION, EVENT_TYPE_RING, MANUFACTURER
 from .coordinator import id_qualifier
 
@@ -475,6 +475,10 @@ class NukiData:
     def _claim(self, hub: DeviceHub, entry_id: str) -> None:
         if hub.owner is None:
             hub.owner = entry_id
+        if PER_ENTRY_DEVICES and hub.owner != entry_id:
+            # Home Assistant 2026.8 and later: a device belongs to one config
+            # entry, the owner's; a second one would show the lock twice.
+            return
         dr.async_get(self.hass).async_get_or_create(config_entry_id=entry_id, **hub.device_info())
 
     @callback
@@ -545,9 +549,26 @@ class NukiData:
         if hub.owner not in remaining:
             # The owner's entities are gone with its platforms; the other entry
             # creates them again under the same unique ids.
-            hub.owner = next(iter(remaining))
+            previous, hub.owner = hub.owner, next(iter(remaining))
             _LOGGER.debug("%s: entities now belong to entry %s", hub.hex_id, hub.owner)
+            if PER_ENTRY_DEVICES and previous is not None:
+                # The device moves with them, keeping its id, area and name.
+                move_device(self.hass, hub.device_identifier, previous, hub.owner)
         hub.async_notify()
+
+
+@callback
+def reached_elsewhere(
+    hass: HomeAssistant, identifiers: set[tuple[str, str]], entry_id: str
+) -> bool:
+    """Whether a device with one of ``identifiers`` is reached by another entry too."""
+    for hub in async_get_data(hass).hubs.values():
+        if (DOMAIN, hub.device_identifier) not in identifiers:
+            continue
+        links = (hub.bridge, hub.mqtt)
+        if any(link is not None and link.entry_id != entry_id for link in links):
+            return True
+    return False
 
 
 @callback

@@ -1,4 +1,14 @@
-"""Asyncio library for Nuki's local APIs: the Bridge HTTP API and the MQTT API."""
+"""Asyncio library for Nuki's local APIs: the Bridge HTTP API and the MQTT API.
+
+The base install (aiohttp, PyNaCl) is what this package and the bridge client
+need; the MQTT client, the command line and the stand-ins' broker are extras
+(``nukilocal[mqtt]``, ``nukilocal[cli]``, ``nukilocal[sim]``, ``nukilocal[broker]``).
+"""
+
+# The one place the version is stated: pyproject.toml reads it from here, and the
+# Home Assistant manifest's "version" and "nukilocal==" requirement must equal it
+# (tests/lib/test_release.py checks that they do).
+__version__ = "0.1.0"
 
 from .auth import Token
 from .client import ActionResult, BridgeClient, callback_url_problem

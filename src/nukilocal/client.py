@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 import weakref
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Self
@@ -104,6 +104,34 @@ def _gate_for(host: str, port: int) -> _Gate:
     # probing a bridge never collides with the running integration's requests.
     per_loop = _gates.setdefault(asyncio.get_running_loop(), {})
     return per_loop.setdefault((host.lower(), port), _Gate())
+
+
+# Request-level middlewares came with aiohttp 3.12.
+_REQUEST_MIDDLEWARES: Final = tuple(map(int, aiohttp.__version__.split(".")[:2])) >= (3, 12)
+
+
+def _send_once() -> dict[str, Any]:
+    """Request options that stop aiohttp from sending an action a second time.
+
+    aiohttp retries an idempotent request once when the connection drops; for
+    a bridge action that may carry it out twice. The request-level middleware
+    (aiohttp 3.12 and later) sees each send; the second one fails as the first
+    did, so the caller reports the outcome as unknown.
+    """
+    if not _REQUEST_MIDDLEWARES:
+        return {}
+    sent = False
+
+    async def guard(
+        request: aiohttp.ClientRequest, handler: Callable[..., Awaitable[aiohttp.ClientResponse]]
+    ) -> aiohttp.ClientResponse:
+        nonlocal sent
+        if sent:
+            raise aiohttp.ServerDisconnectedError("not sent again: the action may have been done")
+        sent = True
+        return await handler(request)
+
+    return {"middlewares": (guard,)}
 
 
 class BridgeClient:
@@ -243,12 +271,14 @@ class BridgeClient:
                 async with self._get_session().request(
                     # aiohttp silently sends an idempotent method ("GET") a second
                     # time when the connection drops; every bridge action is a GET.
-                    # It only does so for the upper-case spelling, so actions are
-                    # sent as "get" (the wire still says GET). A test guards this.
+                    # Older aiohttp only does so for the upper-case spelling, so
+                    # actions are sent as "get" (the wire still says GET); aiohttp
+                    # 3.12 and later also get a guard that refuses the second send.
                     "get" if is_action else "GET",
                     f"{self.base_url}/{endpoint}",
                     params=query,
                     allow_redirects=False,
+                    **(_send_once() if is_action else {}),
                 ) as response:
                     return response.status, await response.text(errors="replace")
         except aiohttp.ClientConnectorError as err:

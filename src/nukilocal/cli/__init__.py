@@ -1,62 +1,44 @@
 """The ``nuki`` command line: talk to bridges and Wi-Fi locks, run the stand-ins.
 
-Every library error ends the command with one readable line on stderr and
-exit status 1; tracebacks are reserved for bugs.
+It needs the ``cli`` extra (``pip install 'nukilocal[cli]'``: rich, and aiomqtt
+for ``nuki mqtt`` and ``nuki sim``). This module imports none of it, so that
+without the extra the command ends with one line saying what to install instead
+of a traceback; the command line itself is :mod:`.app`.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import logging
 import sys
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, cast
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+from .._extras import EXTRA_MODULES, install_hint
 
-from ..exceptions import NukiError
+if TYPE_CHECKING:
+    from .app import build_parser
 
-Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
-
-err_console = Console(stderr=True, highlight=False)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    from . import bridge, mqtt, sim
-
-    parser = argparse.ArgumentParser(
-        prog="nuki",
-        description="Control Nuki devices through a bridge or MQTT, and run device stand-ins.",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    bridge.register(subparsers)
-    sim.register(subparsers)
-    mqtt.register(subparsers)
-    return parser
+MISSING_CLI_EXTRA = f"the nuki command line needs: {install_hint('cli')}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    handler = cast(Handler, args.func)
+    """Run ``nuki`` with ``argv`` (default: the process's arguments); the exit status."""
     try:
-        return asyncio.run(handler(args))
-    except KeyboardInterrupt:
-        return 130
-    except NukiError as err:
-        err_console.print(f"error: {err}")
+        from . import app
+    except ModuleNotFoundError as err:
+        if (err.name or "").partition(".")[0] not in EXTRA_MODULES["cli"]:
+            raise
+        print(f"error: {MISSING_CLI_EXTRA} ({err.name} is missing)", file=sys.stderr)
         return 1
-    except OSError as err:
-        # Binding a port that is taken, a config file that is missing, ...
-        err_console.print(f"error: {err.strerror or err}")
-        return 1
+    return app.main(argv)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+def __getattr__(name: str) -> Any:
+    """``build_parser``, imported from :mod:`.app` when asked for."""
+    if name == "build_parser":
+        from . import app
+
+        return app.build_parser
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["MISSING_CLI_EXTRA", "build_parser", "main"]

@@ -1,6 +1,15 @@
-"""Nuki's MQTT API (Smart Lock 3.0 Pro and 4th generation over Wi-Fi)."""
+"""Nuki's MQTT API (Smart Lock 3.0 Pro and 4th generation over Wi-Fi).
 
-from .client import MqttLockClient, parse_broker_url
+:mod:`.protocol` (topics and payloads, sans-I/O) needs only the base install;
+:class:`MqttLockClient` and :func:`parse_broker_url` live in :mod:`.client`,
+which needs aiomqtt (``pip install 'nukilocal[mqtt]'``) and is imported on first
+use of those names, so that ``import nukilocal.mqtt.protocol`` works without it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .protocol import (
     ACTION_NAMES,
     CommandRequest,
@@ -25,6 +34,21 @@ from .protocol import (
     parse_message,
     topic,
 )
+
+if TYPE_CHECKING:
+    from .client import MqttLockClient, parse_broker_url
+
+_FROM_CLIENT = frozenset({"MqttLockClient", "parse_broker_url"})
+
+
+def __getattr__(name: str) -> Any:
+    """``MqttLockClient`` and ``parse_broker_url``, imported from :mod:`.client` when asked for."""
+    if name in _FROM_CLIENT:
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ACTION_NAMES",

@@ -23,10 +23,15 @@ from types import TracebackType
 from typing import Any, Final, Self
 from urllib.parse import unquote, urlsplit
 
-import aiomqtt
-from aiomqtt.exceptions import MqttConnectError
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
+from .._extras import MissingExtraError
+
+try:
+    import aiomqtt
+    from aiomqtt.exceptions import MqttConnectError
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+except ModuleNotFoundError as _err:  # pragma: no cover - depends on the install
+    raise MissingExtraError.wrap(_err, "mqtt", "the MQTT client") from _err
 
 from .._listeners import subscribe
 from ..const import CommandResponse, LockAction

@@ -12,6 +12,8 @@ import logging
 from types import TracebackType
 from typing import Any, Self
 
+from .._extras import MissingExtraError
+
 _LOGGER = logging.getLogger(__name__)
 
 
@@ -57,10 +59,8 @@ class EmbeddedBroker:
             return
         try:
             from amqtt.broker import Broker
-        except ImportError as err:  # pragma: no cover - depends on the install
-            raise RuntimeError(
-                "the embedded broker needs amqtt: pip install 'nukilocal[broker]'"
-            ) from err
+        except ModuleNotFoundError as err:  # pragma: no cover - depends on the install
+            raise MissingExtraError.wrap(err, "broker", "the embedded broker") from err
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
             # Only anonymous access: amqtt's default plugin set would also start

@@ -23,7 +23,12 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Final, Self
 
-import aiomqtt
+from .._extras import MissingExtraError
+
+try:
+    import aiomqtt
+except ModuleNotFoundError as _err:  # pragma: no cover - depends on the install
+    raise MissingExtraError.wrap(_err, "sim", "the Wi-Fi lock stand-in") from _err
 
 from .._listeners import subscribe
 from ..const import (
@@ -226,6 +231,7 @@ class WifiLockSimulator:
         self._connections = 0
         self._command_tasks: set[asyncio.Task[None]] = set()
         self._publish_listeners: list[Callable[[Published], None]] = []
+        self._command_listeners: list[Callable[[CommandRequest], None]] = []
         self._removers: list[Callable[[], None]] = []
 
     # --- facts ------------------------------------------------------------------
@@ -260,6 +266,12 @@ class WifiLockSimulator:
     def add_publish_listener(self, listener: Callable[[Published], None]) -> Callable[[], None]:
         """Called for every message the lock has handed to the broker."""
         return subscribe(self._publish_listeners, listener)
+
+    def add_command_listener(
+        self, listener: Callable[[CommandRequest], None]
+    ) -> Callable[[], None]:
+        """Called for every command the lock receives, answered or not."""
+        return subscribe(self._command_listeners, listener)
 
     def state_payloads(self) -> dict[Topic, str]:
         """The retained topics for the lock as it is now."""
@@ -437,6 +449,8 @@ class WifiLockSimulator:
             _LOGGER.debug("Lock %s ignores %s", self.lock.hex_id, raw.topic.value)
             return
         self.commands_received += 1
+        for listener in list(self._command_listeners):
+            listener(message)
         if not self.answer_commands or not self._allow_locking:
             return
         task = asyncio.create_task(self._execute(message))

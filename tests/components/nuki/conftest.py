@@ -10,6 +10,7 @@ callbacks the stand-in POSTs reach the webhook over a socket.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from pathlib import Path
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
@@ -24,7 +25,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
+from syrupy.location import PyTestLocation
 
+from custom_components.nuki.compat import PER_ENTRY_DEVICES
 from custom_components.nuki.const import (
     CONF_ENCRYPT_TOKEN,
     CONF_TOKEN_MODE,
@@ -45,10 +48,21 @@ TIME_FACTOR = 0.01
 type SetupIntegration = Callable[..., Awaitable[MockConfigEntry]]
 
 
+class ReleaseSnapshotExtension(HomeAssistantSnapshotExtension):
+    """Registry entries read differently from Home Assistant 2026.8 on (aliases
+    is a list, devices have one config entry): those releases keep their own
+    snapshots in ``snapshots/ha2026``; 2025.4 keeps ``snapshots``."""
+
+    @classmethod
+    def dirname(cls, *, test_location: PyTestLocation) -> str:
+        base = super().dirname(test_location=test_location)
+        return str(Path(base) / "ha2026") if PER_ENTRY_DEVICES else base
+
+
 @pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Snapshots of states and registry entries without random ids and times."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+    return snapshot.use_extension(ReleaseSnapshotExtension)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from nukilocal.sim.bridge import BridgeSimulator
 from nukilocal.sim.devices import SimSmartLock
 
 from .conftest import BACK_DOOR, FRONT_DOOR, OPENER, WEBHOOK_ID, SetupIntegration, entry_data
+from .devices import one_device
 from .test_lock import poll
 
 
@@ -106,13 +107,13 @@ async def test_devices_linked_to_bridge(
     bridge: BridgeSimulator,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    bridge_device = device_registry.async_get_device({(DOMAIN, hex_id(bridge.hardware_id))})
+    bridge_device = one_device(hass, hex_id(bridge.hardware_id))
     assert bridge_device is not None
     assert bridge_device.name == "Nuki Bridge 3C622613"
     assert bridge_device.model == "Hardware Bridge"
     assert bridge_device.sw_version == "2.17.0"
     for nuki_id in (FRONT_DOOR, BACK_DOOR, OPENER):
-        device = device_registry.async_get_device({(DOMAIN, hex_id(nuki_id))})
+        device = one_device(hass, hex_id(nuki_id))
         assert device is not None
         assert device.via_device_id == bridge_device.id
 
@@ -123,18 +124,18 @@ async def test_renamed_and_updated_device_follows_without_reload(
     init_integration: MockConfigEntry,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    front = device_registry.async_get_device({(DOMAIN, hex_id(FRONT_DOOR))})
+    front = one_device(hass, hex_id(FRONT_DOOR))
     assert front is not None
     assert (front.name, front.sw_version) == ("Front door", "4.2.6")
     bridge.device(FRONT_DOOR).set_identity(name="Porch", firmware_version="4.3.0")
     bridge.device(BACK_DOOR).set_identity(name="Cellar")
-    back = device_registry.async_get_device({(DOMAIN, hex_id(BACK_DOOR))})
+    back = one_device(hass, hex_id(BACK_DOOR))
     assert back is not None
     # A name given in Home Assistant wins over the Nuki app's.
     device_registry.async_update_device(back.id, name_by_user="Garden gate")
     await poll(hass)
-    front = device_registry.async_get_device({(DOMAIN, hex_id(FRONT_DOOR))})
-    back = device_registry.async_get_device({(DOMAIN, hex_id(BACK_DOOR))})
+    front = one_device(hass, hex_id(FRONT_DOOR))
+    back = one_device(hass, hex_id(BACK_DOOR))
     assert front is not None
     assert back is not None
     assert (front.name, front.sw_version) == ("Porch", "4.3.0")
@@ -163,7 +164,7 @@ async def test_new_and_stale_devices(
     # A device the bridge still lists cannot be deleted by hand.
     assert await async_setup_component(hass, "config", {})
     client = await hass_ws_client(hass)
-    garage = device_registry.async_get_device({(DOMAIN, hex_id(123456789))})
+    garage = one_device(hass, hex_id(123456789))
     await client.send_json_auto_id(
         {
             "type": "config/device_registry/remove_config_entry",
@@ -175,7 +176,7 @@ async def test_new_and_stale_devices(
 
     bridge.remove_device(BACK_DOOR)
     await poll(hass)
-    assert device_registry.async_get_device({(DOMAIN, hex_id(BACK_DOOR))}) is None
+    assert one_device(hass, hex_id(BACK_DOOR)) is None
     assert entity_registry.async_get_entity_id("lock", DOMAIN, str(BACK_DOOR)) is None
     assert hass.states.get("lock.back_door") is None
     assert hass.states.get("lock.front_door").state == "locked"
@@ -194,5 +195,5 @@ async def test_stale_device_removed_at_setup(
     )
     await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    assert device_registry.async_get_device({(DOMAIN, "DEADBEEF")}) is None
-    assert device_registry.async_get_device({(DOMAIN, hex_id(FRONT_DOOR))}) is not None
+    assert one_device(hass, "DEADBEEF") is None
+    assert one_device(hass, hex_id(FRONT_DOOR)) is not None

@@ -16,6 +16,7 @@ from nukilocal.models import hex_id
 from nukilocal.sim.bridge import BridgeSimulator
 
 from .conftest import FRONT_DOOR, OPENER, TOKEN, SetupIntegration
+from .devices import one_device
 
 # Registry entries of the built-in integration; the lock's unique id is an int.
 BUILTIN_ENTITIES = [
@@ -86,7 +87,7 @@ async def test_builtin_entry_loads_unchanged_ids(
     assert hass.states.get("sensor.haustur_battery").state == "96"
     # No twins were created next to the migrated entities.
     assert hass.states.get("lock.front_door") is None
-    assert device_registry.async_get_device({(DOMAIN, hex_id(FRONT_DOOR))}).id == device.id
+    assert one_device(hass, hex_id(FRONT_DOOR)).id == device.id
 
     webhook_id = entry.data[CONF_WEBHOOK_ID]
     assert len(webhook_id) == 64

@@ -26,6 +26,7 @@ from nukilocal.sim.bridge import BridgeSimulator
 from nukilocal.sim.devices import SimDevice, SimOpener, SimSmartLock
 
 from .conftest import TIME_FACTOR, TOKEN, SetupIntegration, entry_data
+from .devices import one_device
 from .faultkit import advance
 from .test_lock import call
 
@@ -74,6 +75,7 @@ def identifier(unique_id_base: str) -> str:
 
 
 def assert_split(
+    hass: HomeAssistant,
     entity_registry: er.EntityRegistry,
     device_registry: dr.DeviceRegistry,
     *,
@@ -81,8 +83,8 @@ def assert_split(
     opener_base: str,
 ) -> None:
     """Two devices, two lock entities; each entity on its own device."""
-    lock_device = device_registry.async_get_device({(DOMAIN, identifier(lock_base))})
-    opener_device = device_registry.async_get_device({(DOMAIN, identifier(opener_base))})
+    lock_device = one_device(hass, identifier(lock_base))
+    opener_device = one_device(hass, identifier(opener_base))
     assert lock_device is not None
     assert opener_device is not None
     assert lock_device.id != opener_device.id
@@ -116,7 +118,11 @@ async def test_lock_keeps_the_plain_ids(
     stopper.append(sim)
     entry = await setup_integration(entry_for(sim))
     assert_split(
-        entity_registry, device_registry, lock_base=str(SHARED), opener_base=f"{SHARED}_opener"
+        hass,
+        entity_registry,
+        device_registry,
+        lock_base=str(SHARED),
+        opener_base=f"{SHARED}_opener",
     )
     # Each entity commands its own device.
     await call(hass, "unlock", INTERCOM)
@@ -142,7 +148,11 @@ async def test_lock_keeps_the_plain_ids(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
     assert_split(
-        entity_registry, device_registry, lock_base=str(SHARED), opener_base=f"{SHARED}_opener"
+        hass,
+        entity_registry,
+        device_registry,
+        lock_base=str(SHARED),
+        opener_base=f"{SHARED}_opener",
     )
 
 
@@ -166,7 +176,11 @@ async def test_paired_later_the_newcomer_is_qualified(
     sim.add_device(garden_gate())
     await advance(hass)
     assert_split(
-        entity_registry, device_registry, lock_base=f"{SHARED}_smartlock", opener_base=str(SHARED)
+        hass,
+        entity_registry,
+        device_registry,
+        lock_base=f"{SHARED}_smartlock",
+        opener_base=str(SHARED),
     )
     await call(hass, "unlock", INTERCOM)
     assert sim.opener(SHARED).state is OpenerState.RTO_ACTIVE
@@ -175,5 +189,9 @@ async def test_paired_later_the_newcomer_is_qualified(
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert_split(
-        entity_registry, device_registry, lock_base=f"{SHARED}_smartlock", opener_base=str(SHARED)
+        hass,
+        entity_registry,
+        device_registry,
+        lock_base=f"{SHARED}_smartlock",
+        opener_base=str(SHARED),
     )

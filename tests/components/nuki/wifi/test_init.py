@@ -18,6 +18,7 @@ from nukilocal.sim.devices import SimSmartLock
 from nukilocal.sim.wifilock import WifiLockSimulator
 
 from ..conftest import FRONT_DOOR
+from ..devices import one_device
 from .conftest import LOCK, LOCK_HEX, LOCK_ID, LOCK_NAME, wait_for_hub, wait_for_state
 
 
@@ -54,12 +55,12 @@ async def test_rename_in_the_app_reaches_the_device_at_once(
     sim_lock: SimSmartLock,
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    device = device_registry.async_get_device({(DOMAIN, LOCK_HEX)})
+    device = one_device(hass, LOCK_HEX)
     assert device is not None
     assert device.name == LOCK_NAME
     sim_lock.set_identity(name="Chalet", firmware_version="4.3.0")
     await wait_for_hub(hass, lambda hub: hub.firmware == "4.3.0" and hub.name == "Chalet")
-    device = device_registry.async_get_device({(DOMAIN, LOCK_HEX)})
+    device = one_device(hass, LOCK_HEX)
     assert device is not None
     assert (device.name, device.sw_version) == ("Chalet", "4.3.0")
     state = hass.states.get(LOCK)

@@ -17,7 +17,7 @@ from homeassistant.const import (
     STATE_UNAVAILABLE,
     STATE_UNKNOWN,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
@@ -25,10 +25,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nuki.const import DOMAIN, SERVICE_FULL_LOCK, SERVICE_LOCK_N_GO
 from nukilocal.const import CommandResponse, LockAction, LockState
-from nukilocal.mqtt.protocol import Topic, encode_command_response, topic
+from nukilocal.mqtt.protocol import CommandRequest, Topic, encode_command_response, topic
 from nukilocal.sim.devices import SimSmartLock
 from nukilocal.sim.wifilock import WifiLockSimulator
 
+from ..devices import entries_of, one_device
 from .conftest import LOCK, LOCK_HEX, LOCK_ID, WAIT, record_states, wait_for_hub, wait_for_state
 
 
@@ -57,11 +58,11 @@ async def test_entities_and_device(
         f"{LOCK_ID}_door_sensor_state",
         f"{LOCK_ID}_lock_action",
     }
-    device = device_registry.async_get_device(identifiers={(DOMAIN, LOCK_HEX)})
+    device = one_device(hass, LOCK_HEX)
     assert device is not None
     assert device.name == "Maison"
     assert device.sw_version == "4.2.6"
-    assert device.config_entries == {init_lock.entry_id}
+    assert entries_of(device) == {init_lock.entry_id}
     assert hass.states.get(LOCK).state == HaLockState.LOCKED
     assert hass.states.get("binary_sensor.maison_door").state == "off"
     assert hass.states.get("binary_sensor.maison_door_sensor_battery").state == "off"
@@ -280,17 +281,14 @@ async def test_remote_not_allowed(
     hass: HomeAssistant, init_lock: MockConfigEntry, wifilock: WifiLockSimulator
 ) -> None:
     """The stand-in cannot refuse remote access; the lock's answer is published as it would be."""
-    commands: asyncio.Queue[str] = asyncio.Queue()
-
-    @callback
-    def command_seen(message: mqtt.ReceiveMessage) -> None:
-        commands.put_nowait(str(message.payload))
-
-    await mqtt.async_subscribe(hass, topic(LOCK_ID, Topic.LOCK_ACTION), command_seen)
+    # Seen where the lock receives it (a subscription of Home Assistant's own
+    # would go live only after its cooldown, possibly after the command).
+    commands: asyncio.Queue[CommandRequest] = asyncio.Queue()
+    wifilock.add_command_listener(commands.put_nowait)
     wifilock.stop_answering()
     response = hass.async_create_task(call(hass, SERVICE_UNLOCK))
     async with asyncio.timeout(WAIT):
-        assert await commands.get() == str(int(LockAction.UNLOCK))
+        assert (await commands.get()).action == LockAction.UNLOCK
     await mqtt.async_publish(
         hass,
         topic(LOCK_ID, Topic.COMMAND_RESPONSE),

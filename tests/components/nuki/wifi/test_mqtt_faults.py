@@ -35,7 +35,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.nuki.const import DOMAIN, EVENT_NUKI, SERVICE_FULL_LOCK
 from custom_components.nuki.coordinator import OPENING
 from nukilocal.const import LockAction, LockState
-from nukilocal.mqtt.protocol import Topic, topic
+from nukilocal.mqtt.protocol import CommandRequest, Topic, topic
 from nukilocal.sim.devices import SimSmartLock
 from nukilocal.sim.wifilock import WifiLockSimulator
 from tests.support.mosquitto import Mosquitto
@@ -325,16 +325,12 @@ async def test_queued_command_not_sent_after_the_last_will(
     transport = init_lock.runtime_data
     actions = lock_actions(sim_lock)
     wifilock.stop_answering()
-    commands: asyncio.Queue[str] = asyncio.Queue()
-
-    @callback
-    def command_seen(message: mqtt.ReceiveMessage) -> None:
-        commands.put_nowait(str(message.payload))
-
-    await mqtt.async_subscribe(hass, topic(LOCK_ID, Topic.LOCK_ACTION), command_seen)
+    # Seen where the lock receives it, not by a subscription of Home Assistant's.
+    commands: asyncio.Queue[CommandRequest] = asyncio.Queue()
+    wifilock.add_command_listener(commands.put_nowait)
     first = hass.async_create_task(outcome(hass, SERVICE_UNLOCK))
     async with asyncio.timeout(WAIT):
-        assert await commands.get() == str(int(LockAction.UNLOCK))
+        assert (await commands.get()).action == LockAction.UNLOCK
     second = hass.async_create_task(outcome(hass, SERVICE_OPEN))
     # Shown as opening once it waits its turn behind the first.
     await wait_for_hub(hass, lambda hub: hub.transition == OPENING)

@@ -20,6 +20,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
+from custom_components.nuki.compat import PER_ENTRY_DEVICES
 from custom_components.nuki.const import DOMAIN, POLL_INTERVAL_PUSH
 from custom_components.nuki.hub import async_get_data
 from nukilocal.models import hex_id
@@ -28,6 +29,7 @@ from nukilocal.sim.devices import SimSmartLock
 from nukilocal.sim.wifilock import WifiLockSimulator
 
 from ..conftest import TIME_FACTOR, TOKEN, entry_data
+from ..devices import entries_of, one_device
 from .conftest import (
     LOCK,
     LOCK_ACTION_EVENT,
@@ -125,14 +127,19 @@ async def test_bridge_first_then_mqtt(
     await wait_for_state(hass, LOCK_ACTION_EVENT, "unknown")
     assert_one_set(hass, entity_registry, bridge_entry.entry_id)
 
-    device = device_registry.async_get_device(identifiers={(DOMAIN, LOCK_HEX)})
+    device = one_device(hass, LOCK_HEX)
     assert device is not None
-    assert device.config_entries == {bridge_entry.entry_id, lock_entry.entry_id}
-    bridge_device = device_registry.async_get_device(
-        identifiers={(DOMAIN, hex_id(shared_bridge.hardware_id))}
-    )
+    # One device: linked to both entries, or since Home Assistant 2026.8 (a
+    # device belongs to one entry) the first one's, which holds the entities.
+    if PER_ENTRY_DEVICES:
+        assert entries_of(device) == {bridge_entry.entry_id}
+    else:
+        assert entries_of(device) == {bridge_entry.entry_id, lock_entry.entry_id}
+    bridge_device = one_device(hass, hex_id(shared_bridge.hardware_id))
     assert device.via_device_id == bridge_device.id
-    assert len(dr.async_entries_for_config_entry(device_registry, lock_entry.entry_id)) == 1
+    assert len(dr.async_entries_for_config_entry(device_registry, lock_entry.entry_id)) == (
+        0 if PER_ENTRY_DEVICES else 1
+    )
 
     # MQTT connected: the command goes there, the bridge sees none.
     with record_states(hass, LOCK) as seen:
@@ -259,9 +266,9 @@ async def test_bridge_unpairs_the_lock_mqtt_keeps_it(
     async_fire_time_changed(hass, dt_util.utcnow() + POLL_INTERVAL_PUSH)
     await hass.async_block_till_done(wait_background_tasks=True)
 
-    device = device_registry.async_get_device(identifiers={(DOMAIN, LOCK_HEX)})
+    device = one_device(hass, LOCK_HEX)
     assert device is not None
-    assert device.config_entries == {lock_entry.entry_id}
+    assert entries_of(device) == {lock_entry.entry_id}
     assert_one_set(hass, entity_registry, lock_entry.entry_id)
     after = {e.unique_id: e.entity_id for e in nuki_entities(entity_registry)}
     # Every entity of the lock is still there under its id (MQTT reports all
