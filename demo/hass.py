@@ -56,9 +56,20 @@ class HassCommandError(HassError):
         self.message = str(error.get("message"))
 
 
-def configuration_yaml(port: int, *, log_level: str = "info") -> str:
+def http_settings_stored(config_dir: Path) -> bool:
+    """Home Assistant 2026.x keeps the HTTP settings in its storage once it read them.
+
+    It takes ``http:`` from YAML only on the first start (as settings to
+    confirm within five minutes, see :meth:`HassClient.confirm_http_settings`)
+    and asks for it to be removed afterwards.
+    """
+    return (config_dir / ".storage" / "http").exists()
+
+
+def configuration_yaml(port: int, *, log_level: str = "info", http: bool = True) -> str:
     """Minimal and offline: no ``default_config``, whose integrations need packages."""
     url = f"http://127.0.0.1:{port}"
+    http_section = f"http:\n  server_host: 127.0.0.1\n  server_port: {port}\n" if http else ""
     return f"""\
 # Written by demo/hass.py on every start (ports may change); edit that file instead.
 homeassistant:
@@ -67,10 +78,7 @@ homeassistant:
   # The bridge stand-in calls the integration's webhook at this address.
   internal_url: {url}
 
-http:
-  server_host: 127.0.0.1
-  server_port: {port}
-
+{http_section}
 frontend:
 
 # Automations made in the UI (or through the config API) land in this file.
@@ -89,7 +97,9 @@ logger:
 def prepare_config_dir(config_dir: Path, port: int, *, log_level: str = "info") -> None:
     """Create or refresh the config dir; the integration is linked, not copied."""
     config_dir.mkdir(parents=True, exist_ok=True)
-    (config_dir / "configuration.yaml").write_text(configuration_yaml(port, log_level=log_level))
+    (config_dir / "configuration.yaml").write_text(
+        configuration_yaml(port, log_level=log_level, http=not http_settings_stored(config_dir))
+    )
     automations = config_dir / "automations.yaml"
     if not automations.exists():
         automations.write_text("[]\n")
@@ -371,6 +381,31 @@ class HassClient:
                 {"client_id": self.client_id, "redirect_uri": f"{self.url}/?auth_callback=1"},
             )
         return ran_core_config
+
+    async def confirm_http_settings(self) -> bool:
+        """Confirm HTTP settings Home Assistant 2026.x took from YAML, as the dialog's button does.
+
+        Unconfirmed, they are reverted after five minutes (and the server moves
+        to port 8123). True when there was something to confirm; releases
+        without these settings (2025.4) have no such command.
+        """
+        async with self.websocket() as ws:
+            try:
+                settings = await ws.call("http/config")
+            except HassCommandError:
+                return False
+            pending = settings.get("pending")
+            if not pending or pending.get("error"):
+                return False
+            await ws.call("http/config/promote")
+            # The settings live in Home Assistant's storage from now on; the demo
+            # leaves ``http:`` out of its YAML at the next start, so the notice
+            # asking to remove it is answered now (Repairs > Ignore).
+            with contextlib.suppress(HassCommandError):
+                await ws.call(
+                    "repairs/ignore_issue", domain="http", issue_id="deprecated_yaml", ignore=True
+                )
+            return True
 
     def use_token(self, access_token: str) -> None:
         """A long-lived access token instead of a login (no refresh token)."""

@@ -48,6 +48,10 @@ _LOGGER = logging.getLogger(__name__)
 STATE_FILE: Final = "stack.json"
 STANDINS_LOG: Final = "standins.log"
 DOMAIN: Final = "nuki"
+# The embedded broker (amqtt) speaks MQTT 3.1.1, not MQTT 5 (Home Assistant 2026.x's default).
+EMBEDDED_BROKER_PROTOCOL: Final = "3.1.1"
+# The demo's own dashboard (a dash is required in a dashboard's URL).
+DASHBOARD_PATH: Final = "nuki-demo"
 
 FRONT_DOOR: Final = 1015571181
 BACK_DOOR: Final = 437991291
@@ -311,6 +315,7 @@ class DemoStack:
         client = HassClient(session, self.hass_url)
         ran_core_config = await self._onboard_or_login(client)
         await client.wait_running()
+        await client.confirm_http_settings()
         self.report.timings["hass_running"] = time.monotonic() - started
 
         await self._ensure_nuki_entry(client)
@@ -319,6 +324,7 @@ class DemoStack:
             await self._confirm_nuki_discoveries(client)
         if ran_core_config:
             await self._remove_onboarding_extras(client)
+        await self._ensure_dashboard(client)
         if self.remember_ports:
             StackState(ports=self.ports).save(self.state_dir / STATE_FILE)
         self.report.timings["ready"] = time.monotonic() - started
@@ -370,18 +376,39 @@ class DemoStack:
 
     async def _ensure_mqtt_entry(self, client: HassClient) -> None:
         entries = [e for e in await client.entries("mqtt") if e.get("source") != "ignore"]
-        data = {"broker": "127.0.0.1", "port": self.ports.broker}
         if not entries:
-            result = await client.run_flow("mqtt", data)
+            result = await self._run_mqtt_flow(client, None)
             if result.get("type") != "create_entry":
                 raise HassError(f"the MQTT flow ended with {result}")
             self.report.created.append(f"MQTT broker {self.broker_url}")
         elif self._port_changed("broker"):
-            result = await client.run_flow("mqtt", data, entry_id=entries[0]["entry_id"])
+            result = await self._run_mqtt_flow(client, entries[0]["entry_id"])
             if result.get("reason") != "reconfigure_successful":
                 raise HassError(f"reconfiguring the MQTT entry ended with {result}")
             await client.wait_entry_loaded(entries[0]["entry_id"])
             self.report.reconfigured.append(f"MQTT broker at port {self.ports.broker}")
+
+    async def _run_mqtt_flow(self, client: HassClient, entry_id: str | None) -> dict[str, Any]:
+        """The MQTT broker form, answered as a user would for the embedded broker.
+
+        Home Assistant 2026.x asks for the protocol (default MQTT 5) and has a
+        section of other settings; the embedded broker speaks MQTT 3.1.1.
+        """
+        form = await client.start_flow("mqtt", entry_id=entry_id)
+        fields = {field["name"] for field in form.get("data_schema", [])}
+        data: dict[str, Any] = {"broker": "127.0.0.1", "port": self.ports.broker}
+        if "protocol" in fields:
+            data["protocol"] = EMBEDDED_BROKER_PROTOCOL
+        if "other_settings" in fields:
+            data["other_settings"] = {
+                "set_client_cert": False,
+                "set_ca_cert": "off",
+                "transport": "tcp",
+            }
+        result = await client.submit_flow(form["flow_id"], data)
+        if result.get("type") == "form":
+            raise HassError(f"the MQTT flow refused the input: {result.get('errors')}")
+        return result
 
     async def _confirm_nuki_discoveries(self, client: HassClient, timeout: float = 15.0) -> None:
         """Confirm the Wi-Fi locks' MQTT discovery flows, as a user would click them.
@@ -416,6 +443,44 @@ class DemoStack:
                     return
                 with contextlib.suppress(TimeoutError):
                     await discovered.next(timeout=max(0.1, deadline - time.monotonic()))
+
+    async def _ensure_dashboard(self, client: HassClient) -> None:
+        """A "Nuki" dashboard with the locks and their sensors, made as a user would in the UI.
+
+        Home Assistant 2026.x's overview groups devices by area, and the demo's
+        devices have none: without it a newcomer has to look for the locks.
+        """
+        async with client.websocket() as ws:
+            dashboards = await ws.call("lovelace/dashboards/list")
+            if any(d.get("url_path") == DASHBOARD_PATH for d in dashboards):
+                return
+            entities = [
+                e
+                for e in await ws.call("config/entity_registry/list")
+                if e.get("platform") == DOMAIN and not e.get("disabled_by")
+            ]
+            locks = sorted(e["entity_id"] for e in entities if e["entity_id"].startswith("lock."))
+            others = sorted(
+                e["entity_id"] for e in entities if not e["entity_id"].startswith("lock.")
+            )
+            await ws.call(
+                "lovelace/dashboards/create",
+                url_path=DASHBOARD_PATH,
+                title="Nuki",
+                icon="mdi:lock-smart",
+                show_in_sidebar=True,
+                require_admin=False,
+                mode="storage",
+            )
+            cards = [{"type": "entities", "title": "Locks", "entities": locks}]
+            if others:
+                cards.append({"type": "entities", "title": "Sensors", "entities": others})
+            await ws.call(
+                "lovelace/config/save",
+                url_path=DASHBOARD_PATH,
+                config={"views": [{"title": "Nuki", "path": "nuki", "cards": cards}]},
+            )
+        self.report.created.append(f"dashboard /{DASHBOARD_PATH}")
 
     async def _remove_onboarding_extras(self, client: HassClient) -> None:
         """Entries onboarding made by itself (weather, translation ...): not for offline use."""

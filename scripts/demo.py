@@ -74,6 +74,8 @@ def print_summary(stack: DemoStack, rows: list[tuple[str, str, str]], seconds: f
     print(f"  Log in as   {USERNAME} / {PASSWORD}")
     print(f"  Bridge      {stack.bridge_url} (token {stack.token}), the stand-in HA talks to")
     print(f"  MQTT        {stack.broker_url}; the Front door is also a Wi-Fi lock there")
+    print("              (the embedded broker speaks MQTT 3.1.1: pick that protocol, not the")
+    print("               default MQTT 5, if you add it to another MQTT client or entry)")
     if not integration_supports_mqtt():
         print("              (Home Assistant shows it through the lock's own MQTT discovery;")
         print("               this integration does not take MQTT locks yet)")

@@ -72,6 +72,11 @@ if ! command -v chromium >/dev/null 2>&1; then
     # Without recommends Chromium has no fonts: the screenshot would show boxes.
     apt_packages+=(chromium fonts-liberation)
 fi
+if ! command -v ffmpeg >/dev/null 2>&1; then
+    # Home Assistant 2026.x sets up its ffmpeg integration at every start and
+    # logs an error without the program (Home Assistant OS ships it).
+    apt_packages+=(ffmpeg)
+fi
 if ! dpkg -s libturbojpeg0 >/dev/null 2>&1; then
     apt_packages+=(libturbojpeg0)
 fi

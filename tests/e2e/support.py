@@ -99,7 +99,9 @@ def template_pattern(template: str) -> re.Pattern[str]:
 # -- Home Assistant's log ------------------------------------------------------------
 
 _RECORD_START = re.compile(
-    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ (?P<level>[A-Z]+) \([^)]*\) \[(?P<logger>[^\]]+)\] "
+    # 2026.x adds the UTC offset to the time ("...52.765+00:00").
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+(?:[+-]\d\d:\d\d)? "
+    r"(?P<level>[A-Z]+) \([^)]*\) \[(?P<logger>[^\]]+)\] "
 )
 
 
@@ -137,10 +139,17 @@ def is_reported_command_failure(record: LogRecord, expected: list[re.Pattern[str
     That is the expected translated error of a command a test made fail on
     purpose, not a fault: the record must end in exactly that message.
     """
-    prefix = "homeassistant.exceptions.HomeAssistantError: "
+    if not record.logger.startswith("homeassistant.components.websocket_api"):
+        return False
     last = record.last_line
-    return (
-        record.logger.startswith("homeassistant.components.websocket_api")
-        and last.startswith(prefix)
-        and any(pattern.match(last.removeprefix(prefix)) for pattern in expected)
-    )
+    # 2025.4: a traceback ending in the exception; 2026.x: one line
+    # "Error during service call to lock.unlock: <message>".
+    traceback_end = "homeassistant.exceptions.HomeAssistantError: "
+    one_line = re.compile(r".*\] Error during service call to [a-z_]+\.[a-z_]+: ")
+    if last.startswith(traceback_end):
+        message = last.removeprefix(traceback_end)
+    elif (match := one_line.match(last)) is not None and "\n" not in record.text:
+        message = last[match.end() :]
+    else:
+        return False
+    return any(pattern.match(message) for pattern in expected)

@@ -8,6 +8,7 @@ import aiohttp
 import pytest
 
 from demo.hass import PASSWORD, USERNAME, HassClient, HassWebSocket
+from demo.stack import DASHBOARD_PATH
 
 from .cdp import Chromium, chromium_path
 from .conftest import ARTIFACTS, RunningStack
@@ -78,14 +79,14 @@ async def test_dashboard_shows_the_nuki_entities(
                 "localStorage.setItem('hassTokens', "
                 f"JSON.stringify({json.dumps(tokens.frontend_storage())}))"
             )
-            await page.navigate(f"{url}/lovelace/0")
+            await page.navigate(f"{url}/{DASHBOARD_PATH}/nuki")
             text = await page.evaluate(f"({WAIT_FOR_TEXTS})({json.dumps(names)}, 60000)")
             size = await page.screenshot(SCREENSHOT)
             location = await page.evaluate("location.pathname")
     finally:
         left = await browser.stop(http)
     assert left == [], f"Chromium processes left behind: {left}"
-    assert location.startswith("/lovelace")
+    assert location.startswith(f"/{DASHBOARD_PATH}")
     assert "Log in" not in text
     for name in names:
         assert name in text

@@ -37,3 +37,6 @@ def test_no_errors_and_no_tracebacks_in_the_log(running_stack: RunningStack) -> 
     assert [r.text for r in records if r.level in {"ERROR", "CRITICAL"}] == []
     assert [r.text for r in records if "Error setting up" in r.text] == []
     assert [r.text for r in records if "Traceback" in r.text] == []
+    # No deprecated Home Assistant API of ours (how Home Assistant words it).
+    markers = ("Detected that custom integration", "which is deprecated", "will stop working")
+    assert [r.text for r in records if "nuki" in r.text and any(m in r.text for m in markers)] == []

@@ -28,7 +28,7 @@ from homeassistant.const import (
     SERVICE_UNLOCK,
     STATE_UNAVAILABLE,
 )
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -128,11 +128,21 @@ async def test_broker_restart_unavailable_then_back_by_itself(
     """Unavailable while the broker is gone (nothing is known); live again after it returns."""
     transport = init_lock.runtime_data
     actions = lock_actions(sim_lock)
+    broker_gone = asyncio.Event()
+    init_lock.async_on_unload(
+        mqtt.async_subscribe_connection_status(
+            hass, lambda connected: None if connected else broker_gone.set()
+        )
+    )
     with record_states(hass, LOCK) as seen:
         mosquitto.stop()
         await wait_for_state(hass, LOCK, STATE_UNAVAILABLE)
         for entity_id in (BATTERY, DOOR):
             assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+        # Mosquitto may hand out the lock's last will before Home Assistant's
+        # client notices the closed socket: wait for that too.
+        async with asyncio.timeout(WAIT):
+            await broker_gone.wait()
         assert not mqtt.is_connected(hass)
         assert not transport.broker_connected
         assert transport.lock.connected is None
@@ -363,14 +373,13 @@ async def test_overlapping_commands_one_at_a_time_each_answered(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Five calls at once: on the wire strictly command, answer, command, answer..."""
+    # The wire as the lock sees it: commands it receives, answers it publishes.
     wire: list[str] = []
-
-    @callback
-    def seen(message: mqtt.ReceiveMessage) -> None:
-        wire.append(message.topic.rsplit("/", 1)[1])
-
-    for name in (Topic.LOCK_ACTION, Topic.COMMAND_RESPONSE):
-        await mqtt.async_subscribe(hass, topic(LOCK_ID, name), seen)
+    wifilock.add_command_listener(lambda _command: wire.append(Topic.LOCK_ACTION))
+    answer_topic = topic(LOCK_ID, Topic.COMMAND_RESPONSE)
+    wifilock.add_publish_listener(
+        lambda published: published[0] == answer_topic and wire.append(Topic.COMMAND_RESPONSE)
+    )
     actions = lock_actions(sim_lock)
     # No open: the lock holds the latch after answering and refuses the next one as busy.
     services = [
@@ -406,13 +415,9 @@ async def test_overlapping_commands_each_gets_its_own_answer(
 ) -> None:
     """The lock refuses the second of three overlapping commands: only that call fails."""
     wifilock.stop_answering()
+    # Seen where the lock receives them, not by a subscription of Home Assistant's.
     commands: asyncio.Queue[str] = asyncio.Queue()
-
-    @callback
-    def command_seen(message: mqtt.ReceiveMessage) -> None:
-        commands.put_nowait(str(message.payload))
-
-    await mqtt.async_subscribe(hass, topic(LOCK_ID, Topic.LOCK_ACTION), command_seen)
+    wifilock.add_command_listener(lambda command: commands.put_nowait(str(int(command.action))))
     services = {
         str(int(LockAction.UNLOCK)): SERVICE_UNLOCK,
         str(int(LockAction.LOCK)): SERVICE_LOCK,
