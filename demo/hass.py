@@ -88,6 +88,8 @@ logger:
   default: warning
   logs:
     homeassistant.setup: info
+    # Shows Home Assistant installing the integration's requirement.
+    homeassistant.util.package: info
     homeassistant.bootstrap: info
     custom_components.nuki: {log_level}
     nukilocal: {log_level}

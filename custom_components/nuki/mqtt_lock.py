@@ -55,8 +55,17 @@ COMMAND_PUBLISH_QOS = 0
 
 
 def _complete_for_setup(lock: MqttLock) -> bool:
-    """Enough retained state to create the right entities."""
-    return lock.device_type_reported and lock.state.state is not None and lock.connected is not None
+    """Enough retained state to create the right entities, under the lock's own name.
+
+    The name matters: entity ids are made from it once, when the entities are
+    first registered (retained topics arrive in any order).
+    """
+    return (
+        lock.device_type_reported
+        and lock.state.state is not None
+        and lock.connected is not None
+        and lock.name is not None
+    )
 
 
 def _complete_for_flow(lock: MqttLock) -> bool:

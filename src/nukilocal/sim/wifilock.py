@@ -356,6 +356,10 @@ class WifiLockSimulator:
                 clean_session=True,
                 keepalive=self.keepalive,
                 logger=_LOGGER.getChild("paho"),
+                # Each command answer goes out at once: with Nagle's algorithm the
+                # answer can wait for the broker's acknowledgement of the last
+                # packet (tens of ms), which would be measured as the integration's.
+                socket_options=((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),),
             )
             try:
                 async with client, asyncio.TaskGroup() as group:
@@ -380,13 +384,16 @@ class WifiLockSimulator:
         while not self._outbox.empty():
             self._outbox.get_nowait()
         self._client = client
+        # Listening before telling: once "connected" is out, a command may come
+        # at once, and one published before the broker has the subscription is
+        # lost (QoS 0).
+        if self._allow_locking:
+            await self._subscribe_commands(client)
         self._last_state = self.state_payloads()
         for name, payload in self._last_state.items():
             await self._publish(client, self.topic(name), payload, retain=True)
         if self._discovery:
             await self._publish_discovery(client, clear=False)
-        if self._allow_locking:
-            await self._subscribe_commands(client)
         self._connections += 1
         self._connected.set()
 

@@ -6,7 +6,9 @@ request of the flow reaches a real HTTP server speaking the bridge's API.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,7 +24,9 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.nuki.config_flow import _clean_port, _redact, normalize_bridge_id
 from custom_components.nuki.const import CONF_ENCRYPT_TOKEN, CONF_TOKEN_MODE, DOMAIN
+from nukilocal.client import BridgeClient
 from nukilocal.const import BridgeType
 from nukilocal.sim import BridgeSimulator
 
@@ -36,6 +40,7 @@ TIME_FACTOR = 0.01
 WAIT = 10.0
 
 COMPONENT = Path(__file__).parents[3] / "custom_components" / "nuki"
+FLOW_LOGGER = "custom_components.nuki.config_flow"
 
 # Real sockets; Home Assistant's test plugin still limits them to 127.0.0.1.
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -313,6 +318,43 @@ async def test_user_unknown_error_then_recovers(
     assert_created(result, bridge)
 
 
+def flow_records(caplog: pytest.LogCaptureFixture, level: int) -> list[logging.LogRecord]:
+    """What the config flow itself logged at ``level``."""
+    return [r for r in caplog.records if r.name == FLOW_LOGGER and r.levelno == level]
+
+
+def assert_token_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    for record in caplog.records:
+        assert TOKEN not in record.getMessage(), record.name
+        assert record.exc_info is None, "no traceback: its frames may hold the token"
+    assert TOKEN not in caplog.text
+
+
+async def test_user_unexpected_error_logged_without_token(
+    hass: HomeAssistant, bridge: BridgeSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever the exception, the form stays usable and one line is logged, redacted."""
+    caplog.set_level(logging.DEBUG)
+    result = await start_user_flow(hass)
+    # No bridge can make the library raise a Python bug: only here is the call patched.
+    bug = RuntimeError(f"cannot reuse token {TOKEN}")
+    with patch.object(BridgeClient, "info", side_effect=bug) as info:
+        result = await configure(hass, result["flow_id"], user_input(bridge))
+    assert info.await_count == 1
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "bridge"
+    assert result["errors"] == {"base": "unknown"}
+
+    assert [r.getMessage() for r in flow_records(caplog, logging.ERROR)] == [
+        f"Unexpected error while checking bridge {bridge.host}:{bridge.port}: "
+        "RuntimeError: cannot reuse token **REDACTED**"
+    ]
+    assert_token_not_logged(caplog)
+
+    result = await configure(hass, result["flow_id"], user_input(bridge))
+    assert_created(result, bridge)
+
+
 @pytest.mark.parametrize("unique_id", [BRIDGE_ID, HARDWARE_ID], ids=["hex", "legacy_int"])
 async def test_user_already_configured_updates_address(
     hass: HomeAssistant, bridge: BridgeSimulator, unique_id: Any
@@ -438,6 +480,67 @@ async def test_button_token_refused_back_to_form(
 
     result = await configure(hass, result["flow_id"], user_input(bridge, token_mode="plain"))
     assert_created(result, bridge, "plain")
+
+
+async def test_button_unreadable_answer_back_to_form(
+    hass: HomeAssistant, bridge: BridgeSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An answer to /auth that is not JSON: "unknown", logged without the token it carried."""
+    caplog.set_level(logging.DEBUG)
+    bridge.faults.malformed = 1  # the next answer: /auth's, with the new token in it
+    result = await start_user_flow(hass)
+    result = await configure(hass, result["flow_id"], user_input(bridge, token=None))
+    result = await configure(hass, result["flow_id"], {})
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    await press_when_asked(hass, bridge)
+    result = await configure(hass, result["flow_id"])
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "bridge"
+    assert result["errors"] == {"base": "unknown"}
+    assert bridge.faults.malformed == 0, "the stand-in mangled the answer"
+
+    warnings = [r.getMessage() for r in flow_records(caplog, logging.WARNING)]
+    assert warnings == [
+        f"Token request to {bridge.host} failed: "
+        "the bridge answered /auth with something that is not JSON"
+    ]
+    assert_token_not_logged(caplog)
+
+    result = await configure(hass, result["flow_id"], user_input(bridge))
+    assert_created(result, bridge)
+
+
+async def test_button_unexpected_error_back_to_form(
+    hass: HomeAssistant, bridge: BridgeSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever the exception, the flow goes back to the form and logs only its type."""
+    caplog.set_level(logging.DEBUG)
+    pressed = asyncio.Event()
+
+    async def broken_request_token() -> str:
+        await pressed.wait()  # like the bridge: nothing happens before the button
+        raise RuntimeError(f"answer was {{'token': '{TOKEN}'}}")
+
+    result = await start_user_flow(hass)
+    result = await configure(hass, result["flow_id"], user_input(bridge, token=None))
+    # No bridge can make the library raise a Python bug: only here is the call patched.
+    with patch.object(BridgeClient, "request_token", side_effect=broken_request_token):
+        result = await configure(hass, result["flow_id"], {})
+        assert result["type"] is FlowResultType.SHOW_PROGRESS
+        pressed.set()
+        await hass.async_block_till_done()
+        result = await configure(hass, result["flow_id"])
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "bridge"
+    assert result["errors"] == {"base": "unknown"}
+
+    assert [r.getMessage() for r in flow_records(caplog, logging.ERROR)] == [
+        f"Unexpected error while requesting a token from {bridge.host}: RuntimeError"
+    ]
+    assert_token_not_logged(caplog)
+
+    result = await configure(hass, result["flow_id"], user_input(bridge))
+    assert_created(result, bridge)
 
 
 async def test_button_flow_aborted_cancels_request(hass: HomeAssistant) -> None:
@@ -629,6 +732,40 @@ async def test_reauth_button_not_pressed_stays_in_reauth(
     assert entry.data[CONF_TOKEN] == "old-token-123"
 
 
+async def test_reauth_button_token_refused_back_to_reauth_form(
+    hass: HomeAssistant, bridge: BridgeSimulator
+) -> None:
+    """The new token fails its check (clock): the re-authentication form comes back."""
+    bridge.clock_offset = 600
+    entry = add_entry(hass, port=bridge.port, token="old-token-123")
+    result = await entry.start_reauth_flow(hass)
+    result = await configure(hass, result["flow_id"], {CONF_TOKEN_MODE: "encrypted"})
+    result = await configure(hass, result["flow_id"], {})
+    await press_when_asked(hass, bridge)
+    result = await configure(hass, result["flow_id"])
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert result["errors"] == {"base": "clock_out_of_sync"}
+    assert result["description_placeholders"]["name"] == BRIDGE_ID
+    assert entry.data[CONF_TOKEN] == "old-token-123"
+
+    result = await configure(hass, result["flow_id"], {CONF_TOKEN: TOKEN, CONF_TOKEN_MODE: "plain"})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_TOKEN] == TOKEN
+    assert entry.data[CONF_TOKEN_MODE] == "plain"
+
+
+async def test_reauth_entry_without_unique_id(hass: HomeAssistant, bridge: BridgeSimulator) -> None:
+    """An entry without unique id cannot be checked: whichever bridge answers is taken."""
+    entry = add_entry(hass, unique_id=None, port=bridge.port, token="old-token-123")
+    result = await entry.start_reauth_flow(hass)
+    result = await configure(hass, result["flow_id"], {CONF_TOKEN: TOKEN})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_TOKEN] == TOKEN
+
+
 async def test_reauth_other_bridge_aborts(hass: HomeAssistant) -> None:
     async with BridgeSimulator(TOKEN, hardware_id=OTHER_HARDWARE_ID) as other:
         entry = add_entry(hass, port=other.port, token="old-token-123")
@@ -702,6 +839,57 @@ async def test_reconfigure_other_bridge_aborts(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_bridge"
     assert entry.data[CONF_PORT] == bridge.port
+
+
+# -- input helpers ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("unique_id", "expected"),
+    [
+        (BRIDGE_ID, BRIDGE_ID),
+        (BRIDGE_ID.lower(), BRIDGE_ID),
+        (HARDWARE_ID, BRIDGE_ID),
+        # bool is an int to Python, but True is no bridge id 1.
+        (True, None),
+        (False, None),
+        ("", None),
+        (None, None),
+        (float(HARDWARE_ID), None),
+    ],
+)
+def test_normalize_bridge_id(unique_id: object, expected: str | None) -> None:
+    assert normalize_bridge_id(unique_id) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (8080, 8080),
+        (8080.0, 8080),
+        ("8080", 8080),
+        (None, None),
+        ("", None),
+        ("http", None),
+        ([8080], None),
+    ],
+)
+def test_clean_port(raw: object, expected: int | None) -> None:
+    """The port selector hands over numbers; anything else is no port, not an exception."""
+    assert _clean_port(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        (TOKEN, "token **REDACTED** refused"),
+        (None, f"token {TOKEN} refused"),
+        # An empty token is no token: message.replace("", ...) would mark every gap.
+        ("", f"token {TOKEN} refused"),
+    ],
+)
+def test_redact(token: str | None, expected: str) -> None:
+    assert _redact(f"token {TOKEN} refused", token) == expected
 
 
 # -- translations ----------------------------------------------------------------

@@ -9,6 +9,8 @@ from homeassistant.config_entries import (
     EVENT_FLOW_DISCOVERED,
     SOURCE_MQTT,
     SOURCE_USER,
+    ConfigEntryDisabler,
+    ConfigEntryState,
     ConfigFlowResult,
 )
 from homeassistant.core import HomeAssistant
@@ -145,6 +147,42 @@ async def test_manual_by_lock_id(
     assert result["data"] == {CONF_LOCK_ID: LOCK_HEX}
     await hass.async_block_till_done()
     await wait_for_state(hass, LOCK, "locked")
+
+
+async def test_manual_mqtt_not_available_then_recovers(
+    hass: HomeAssistant, wifilock: WifiLockSimulator, mqtt_entry: MockConfigEntry
+) -> None:
+    """MQTT disabled between the menu and the lock id: an error at once, not a wait."""
+    for flow in await discovered_flows(hass):
+        hass.config_entries.flow.async_abort(flow["flow_id"])
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "wifi_lock"}
+    )
+    assert result["step_id"] == "wifi_lock"
+
+    assert await hass.config_entries.async_set_disabled_by(
+        mqtt_entry.entry_id, ConfigEntryDisabler.USER
+    )
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_LOCK_ID: LOCK_HEX}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "wifi_lock"
+    assert result["errors"] == {"base": "mqtt_not_available"}
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+    # MQTT enabled again: the same id now finds the lock on the broker.
+    assert await hass.config_entries.async_set_disabled_by(mqtt_entry.entry_id, None)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_LOCK_ID: LOCK_HEX}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_LOCK_ID: LOCK_HEX}
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
 
 
 async def test_manual_already_configured(hass: HomeAssistant, mqtt_entry: MockConfigEntry) -> None:

@@ -28,7 +28,7 @@ from homeassistant.const import (
     SERVICE_UNLOCK,
     STATE_UNAVAILABLE,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -129,11 +129,13 @@ async def test_broker_restart_unavailable_then_back_by_itself(
     transport = init_lock.runtime_data
     actions = lock_actions(sim_lock)
     broker_gone = asyncio.Event()
-    init_lock.async_on_unload(
-        mqtt.async_subscribe_connection_status(
-            hass, lambda connected: None if connected else broker_gone.set()
-        )
-    )
+
+    @callback
+    def connection_changed(connected: bool) -> None:
+        if not connected:
+            broker_gone.set()
+
+    init_lock.async_on_unload(mqtt.async_subscribe_connection_status(hass, connection_changed))
     with record_states(hass, LOCK) as seen:
         mosquitto.stop()
         await wait_for_state(hass, LOCK, STATE_UNAVAILABLE)
