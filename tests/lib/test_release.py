@@ -147,6 +147,9 @@ CUSTOM_INTEGRATION_MANIFEST_SCHEMA = vol.Schema(
     {
         vol.Required("domain"): str,
         vol.Required("name"): str,
+        # Since Home Assistant 2026.x (its loader reads them; core's nuki has both).
+        vol.Optional("categories"): [str],
+        vol.Optional("connectivity"): [vol.In(["bluetooth", "cloud", "network", "zigbee"])],
         vol.Optional("integration_type"): vol.In(INTEGRATION_TYPES),
         vol.Optional("config_flow"): bool,
         vol.Optional("mqtt"): [str],
