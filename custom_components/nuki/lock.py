@@ -10,7 +10,7 @@ from homeassistant.components.lock import LockEntity, LockEntityFeature
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from nukilocal.const import LockAction, LockState, OpenerAction, OpenerState
+from nukilocal.const import LockAction, LockState, OpenerAction
 
 from .coordinator import LOCKING, OPENING, UNLOCKING, NukiConfigEntry
 from .entity import NukiEntity, async_add_device_entities, nuki_command, nuki_mqtt_command
@@ -28,12 +28,6 @@ _LOCK_UNLOCKED_STATES = {
     LockState.UNLOCKED_LOCK_N_GO,
     LockState.UNLATCHED,
     LockState.UNLATCHING,
-}
-_OPENER_KNOWN_STATES = {
-    OpenerState.ONLINE,
-    OpenerState.RTO_ACTIVE,
-    OpenerState.OPEN,
-    OpenerState.OPENING,
 }
 
 
@@ -153,10 +147,9 @@ class NukiOpenerEntity(NukiLockEntity):
 
     @property
     def is_locked(self) -> bool | None:
+        # The library says what an opener's state means; unknown while it cannot tell.
         state = self.device_state
-        if state.continuous_mode or state.state in _OPENER_KNOWN_STATES:
-            return not state.ring_to_open_active
-        return None
+        return state.is_locked if state.opener_state_known else None
 
     @nuki_command
     async def async_lock(self, **kwargs: Any) -> None:

@@ -107,6 +107,12 @@ def parse_device_type(value: object, nuki_id: int | None = None) -> DeviceType:
     return DeviceType(number)
 
 
+# Opener states that say what the next ring does.
+_OPENER_KNOWN_STATES = frozenset(
+    {OpenerState.ONLINE, OpenerState.RTO_ACTIVE, OpenerState.OPEN, OpenerState.OPENING}
+)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeviceState:
     """What a device reports about itself; ``None`` means "not reported"."""
@@ -171,10 +177,20 @@ class DeviceState:
 
     @property
     def is_locked(self) -> bool:
-        """Locks: bolt thrown. Openers: ring to open and continuous mode both off."""
+        """Locks: bolt thrown. Openers: the next ring does not open the door.
+
+        For an opener that is ring to open and continuous mode both off, in a
+        state that says so (:attr:`opener_state_known`); the electric strike
+        buzzing (open, opening) changes nothing about the next ring.
+        """
         if self.is_opener:
-            return self.state == OpenerState.ONLINE and self.mode != Mode.CONTINUOUS
+            return self.opener_state_known and not self.ring_to_open_active
         return self.state == LockState.LOCKED
+
+    @property
+    def opener_state_known(self) -> bool:
+        """Openers: whether the state tells what the next ring does (not booting, untrained)."""
+        return self.is_opener and (self.continuous_mode or self.state in _OPENER_KNOWN_STATES)
 
     @property
     def is_locking(self) -> bool:

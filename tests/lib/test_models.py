@@ -312,3 +312,29 @@ def test_parsers_never_raise_anything_but_invalid_response(data: dict[str, objec
     for parse in (DeviceState.from_dict, Device.from_dict, CallbackUpdate.from_dict):
         with contextlib.suppress(NukiInvalidResponseError):
             parse(data)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("mode", [Mode.DOOR, Mode.CONTINUOUS])
+@pytest.mark.parametrize("opener_state", list(OpenerState))
+def test_opener_locked_means_the_next_ring_does_not_open(
+    opener_state: OpenerState, mode: Mode
+) -> None:
+    """One meaning for every opener state and mode, the one the lock entity shows.
+
+    Continuous mode or ring to open: unlocked. Online, or the strike buzzing
+    (open, opening) with both off: locked. Untrained, booting, undefined in
+    door mode: the state cannot tell (the entity shows unknown).
+    """
+    state = DeviceState.from_dict(
+        {"mode": int(mode), "state": int(opener_state)}, DeviceType.OPENER
+    )
+    ring_opens = mode is Mode.CONTINUOUS or opener_state is OpenerState.RTO_ACTIVE
+    known = mode is Mode.CONTINUOUS or opener_state in {
+        OpenerState.ONLINE,
+        OpenerState.RTO_ACTIVE,
+        OpenerState.OPEN,
+        OpenerState.OPENING,
+    }
+    assert state.ring_to_open_active is ring_opens
+    assert state.opener_state_known is known
+    assert state.is_locked is (known and not ring_opens)
