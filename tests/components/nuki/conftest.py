@@ -50,13 +50,13 @@ type SetupIntegration = Callable[..., Awaitable[MockConfigEntry]]
 
 class ReleaseSnapshotExtension(HomeAssistantSnapshotExtension):
     """Registry entries read differently from Home Assistant 2026.8 on (aliases
-    is a list, devices have one config entry): those releases keep their own
-    snapshots in ``snapshots/ha2026``; 2025.4 keeps ``snapshots``."""
+    is a list, devices have one config entry): those releases keep their
+    snapshots in ``snapshots/ha2026``, 2025.4 in ``snapshots/ha2025``."""
 
     @classmethod
     def dirname(cls, *, test_location: PyTestLocation) -> str:
         base = super().dirname(test_location=test_location)
-        return str(Path(base) / "ha2026") if PER_ENTRY_DEVICES else base
+        return str(Path(base) / ("ha2026" if PER_ENTRY_DEVICES else "ha2025"))
 
 
 @pytest.fixture
