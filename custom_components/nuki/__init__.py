@@ -8,6 +8,7 @@ hub.py explains how both entries share it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Container
 from typing import Any
 
 from homeassistant.components import mqtt, webhook
@@ -74,6 +75,17 @@ BRIDGE_ACTION_TIMEOUT = DEFAULT_ACTION_TIMEOUT
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_setup_services(hass)
+
+    @callback
+    def _hand_back_on_stop(_: Event) -> None:
+        # Also entries that are retrying or failed: their set-up migrated the
+        # ids before it gave up. Saved by the registry's final write, so the
+        # built-in finds its entities if custom_components/nuki is gone next start.
+        for entry in hass.config_entries.async_entries(DOMAIN):
+            if not is_lock_entry(entry):
+                _async_hand_back_unique_ids(hass, entry)
+
+    hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, _hand_back_on_stop)
     return True
 
 
@@ -218,6 +230,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: NukiConfigEntry) -> boo
     if isinstance(runtime, MqttLockTransport):
         runtime.async_stop()
     else:
+        # Devices another entry still reaches (a Wi-Fi lock's) keep their
+        # entities with this integration: that entry creates them again.
+        still_running = {hub.unique_id_base for hub in async_get_data(hass).hubs.values()}
+        _async_hand_back_unique_ids(hass, entry, keep=still_running)
         await runtime.async_remove_callback()
     return True
 
@@ -241,7 +257,9 @@ def _async_adopt_builtin_entry(hass: HomeAssistant, entry: NukiConfigEntry) -> N
     """Take over an entry exactly as the built-in integration left it.
 
     Idempotent, so it runs on every set-up: the built-in's entries have the
-    same version as ours and never pass through async_migrate_entry.
+    same version as ours and never pass through async_migrate_entry, and
+    ``_async_hand_back_unique_ids`` restores the built-in's lock ids whenever
+    this integration lets go of the entry.
     """
     updates: dict[str, Any] = {}
     if isinstance(entry.unique_id, int) and not isinstance(entry.unique_id, bool):
@@ -265,3 +283,49 @@ def _async_adopt_builtin_entry(hass: HomeAssistant, entry: NukiConfigEntry) -> N
             continue
         _LOGGER.debug("Migrating unique id of %s to %r", entity.entity_id, new_id)
         registry.async_update_entity(entity.entity_id, new_unique_id=new_id)
+
+
+class _NonStringUniqueIdFilter(logging.Filter):
+    """Drops the entity registry's complaint about the int ids handed back on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "non string unique_id" not in str(record.msg)
+
+
+@callback
+def _async_hand_back_unique_ids(
+    hass: HomeAssistant, entry: ConfigEntry[Any], *, keep: Container[str] = ()
+) -> None:
+    """Leave the entry's lock entities with the built-in integration's unique ids.
+
+    The built-in registers a lock or opener under its nukiId as an int, and the
+    entity registry tells ``1015571181`` from ``"1015571181"``: after
+    ``_async_adopt_builtin_entry`` turned them into strings, the built-in would
+    create a second entity next to each (``lock.front_door_2``) and leave the
+    user's one unavailable. So whenever this integration stops running the
+    entry (unload, Home Assistant stopping) the ints come back; its next set-up
+    makes them strings again. Other entities' ids are strings in both.
+    Unique ids in ``keep`` stay as they are.
+    """
+    registry = er.async_get(hass)
+    quiet = _NonStringUniqueIdFilter()
+    registry_logger = logging.getLogger(er.__name__)
+    registry_logger.addFilter(quiet)
+    try:
+        for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+            unique_id = entity.unique_id
+            if (
+                entity.domain != Platform.LOCK
+                or entity.platform != DOMAIN
+                or not isinstance(unique_id, str)
+                or not (unique_id.isascii() and unique_id.isdigit())
+                or unique_id in keep
+            ):
+                continue
+            nuki_id = int(unique_id)
+            if registry.async_get_entity_id(entity.domain, DOMAIN, nuki_id):  # type: ignore[arg-type]
+                continue
+            _LOGGER.debug("Handing back unique id %r of %s", nuki_id, entity.entity_id)
+            registry.async_update_entity(entity.entity_id, new_unique_id=nuki_id)  # type: ignore[arg-type]
+    finally:
+        registry_logger.removeFilter(quiet)
