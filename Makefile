@@ -1,7 +1,7 @@
 # The two commands a newcomer needs:
 #   make demo   sets everything up and runs the demo
 #   make test   sets everything up and runs every quality gate and test
-.PHONY: setup demo test lint bench clean dist
+.PHONY: setup demo test lint bench clean dist soak
 
 setup:
 	@scripts/setup.sh
@@ -11,6 +11,12 @@ demo: setup
 
 test: setup
 	@scripts/test.sh
+
+# The soak test with ten seeds while busy loops keep every core occupied: no
+# ring may make two nuki_events or none, no command may be carried out twice.
+# PYTHON=.venv-ha2026/bin/python for the newest Home Assistant, SEEDS="..." for others.
+soak: setup
+	@scripts/soak.sh
 
 # Both integrations in a real Home Assistant against the stand-ins (about 8 min);
 # table, results.json and charts in .artifacts/bench/.
@@ -29,4 +35,4 @@ lint: setup
 	@.venv/bin/mypy
 
 clean:
-	rm -rf .venv .artifacts .coverage .coverage.*
+	rm -rf .venv .venv-ha2026 .venv-hass .artifacts .coverage .coverage.* dist

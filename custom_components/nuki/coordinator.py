@@ -6,10 +6,10 @@ import asyncio
 import json
 import logging
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from http import HTTPStatus
-from typing import Final
+from typing import Final, Literal
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -61,6 +61,7 @@ _LOGGER = logging.getLogger(__name__)
 
 type DeviceKey = tuple[int, DeviceType]
 type NukiConfigEntry = ConfigEntry[NukiCoordinator]
+type RingSource = Literal["callback", "poll"]
 
 REGISTER_TIMEOUT: Final = 30
 
@@ -77,6 +78,27 @@ class PendingCommand:
     transition: str
     state_before: DeviceState
     done: bool = False
+
+
+@dataclass(slots=True)
+class RingTrack:
+    """What callbacks and polls told of one opener's rings.
+
+    Each source is read as a stream of its own: the bridge sends callbacks in
+    order, and polls follow each other. A stream shows a ring when its
+    ringactionTimestamp moves on, or, since stamps have whole seconds, when
+    ringactionState rises again with the same stamp. The two streams do not
+    interleave in order: a ring's callback can arrive after a poll that read
+    the ring already over. So rings are counted per stream, and as many fire
+    as the stream that showed most of them at the newest stamp.
+    """
+
+    stamp: datetime | None
+    # Rings at ``stamp`` fired (at start: already past, never fired).
+    fired: int = 0
+    counted: Counter[RingSource] = field(default_factory=Counter)
+    # Each stream's last report: ringactionTimestamp, ringactionState.
+    last: dict[RingSource, tuple[datetime | None, bool]] = field(default_factory=dict)
 
 
 def device_identifiers(nuki_id: int, device_type: DeviceType) -> set[tuple[str, str]]:
@@ -162,7 +184,7 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         self._missed_since_check = False
         self._callbacks_at_check = 0
         self._registration_warned = False
-        self._ring_seen: dict[DeviceKey, datetime | None] = {}
+        self._rings: dict[DeviceKey, RingTrack] = {}
         self._ring_listeners: dict[DeviceKey, list[CALLBACK_TYPE]] = {}
         self._verify_unsub: CALLBACK_TYPE | None = None
         self._verify_forced = False
@@ -214,7 +236,7 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
                     self._missed_since_check = True
                 device = replace(device, state=state)
             data[device.key] = device
-            self._note_ring(device.key, old.state if old else None, device.state)
+            self._note_ring(device.key, "poll", old.state if old else None, device.state)
         self._settle_pending(data)
         if previous is not None and data.keys() != previous.keys():
             self.async_remove_stale_devices(data)
@@ -530,38 +552,59 @@ class NukiCoordinator(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         data = dict(self.data)
         data[key] = replace(device, state=old.merged_with(update.state))
         self.async_set_updated_data(data)
-        self._note_ring(key, old, update.state)
+        self._note_ring(key, "callback", old, update.state)
 
     # -- rings ----------------------------------------------------------------
 
     @callback
-    def _note_ring(self, key: DeviceKey, old: DeviceState | None, new: DeviceState) -> None:
-        """Fire once per ring, however many callbacks and polls report it.
+    def _note_ring(
+        self, key: DeviceKey, source: RingSource, old: DeviceState | None, new: DeviceState
+    ) -> None:
+        """Fire once per ring, however many callbacks and polls report it, in whatever order.
 
-        ringactionTimestamp tells a new ring from one already seen; the first
-        report of a device only sets the baseline, so a ring from before start
-        never fires.
+        ``old`` is the device's state before this report: where the stream of
+        ``source`` starts when this is its first report. The first report of a
+        device only sets the baseline, so a ring from before start never fires.
         """
         if not key[1].is_opener:
             return
-        first = key not in self._ring_seen
-        seen = self._ring_seen.get(key)
         stamp = new.ring_action_timestamp
-        if first:
-            self._ring_seen[key] = stamp
+        ringing = bool(new.ring_action_state)
+        track = self._rings.get(key)
+        if track is None:
+            track = self._rings[key] = RingTrack(stamp)
+            track.last[source] = (stamp, ringing)
+            if stamp is not None:
+                track.fired = track.counted[source] = 1
             return
-        rising = bool(new.ring_action_state) and not (old and old.ring_action_state)
-        if stamp is not None:
-            # Stamps have whole seconds: a second ring within the same second
-            # shows only as ringactionState rising again.
-            if seen is not None and (stamp < seen or (stamp == seen and not rising)):
+        before = track.last.get(source)
+        if before is None and old is not None:
+            before = (old.ring_action_timestamp, bool(old.ring_action_state))
+        last_stamp, was_ringing = before or (None, False)
+        rising = ringing and not was_ringing
+        if stamp is None:
+            if not rising:
+                track.last[source] = (last_stamp, ringing)
                 return
-            self._ring_seen[key] = stamp
-        elif rising:
-            # No timestamp in this report: a poll carrying it must not fire again.
-            self._ring_seen[key] = dt_util.utcnow()
+            # No timestamp in this report: a poll carrying it (older) must not fire again.
+            stamp = dt_util.utcnow()
+            new_ring = True
         else:
+            new_ring = last_stamp is None or stamp > last_stamp or rising
+        track.last[source] = (stamp, ringing)
+        if track.stamp is not None and stamp < track.stamp:
+            # A ring older than one already reported.
             return
+        if track.stamp is None or stamp > track.stamp:
+            track.stamp, track.fired = stamp, 0
+            track.counted.clear()
+        if not new_ring:
+            return
+        track.counted[source] += 1
+        if track.counted[source] <= track.fired:
+            # The other stream reported this ring first.
+            return
+        track.fired += 1
         self._fire_ring(key)
 
     @callback

@@ -10,10 +10,14 @@ At the end: Home Assistant's states equal the stand-in's truth, every command
 was carried out at most once (and exactly once when it reported success),
 every ring made exactly one ``nuki_event``, and the bridge never had more than
 one request in flight. The figures are printed for quoting.
+
+``NUKI_SOAK_SEED`` picks another seed (``make soak`` runs ten of them while
+both cores are busy with other work).
 """
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections import Counter
@@ -38,9 +42,10 @@ from nukilocal.const import DoorSensorState, LockState, Trigger
 from nukilocal.sim.devices import ActionEvent, SimDevice, SimOpener, SimSmartLock
 
 from .conftest import BACK_DOOR, FRONT_DOOR, OPENER, TOKEN, SetupIntegration
-from .faultkit import WAIT, ObservedBridge, assert_no_tracebacks, free_port
+from .faultkit import WAIT, ObservedBridge, assert_no_tracebacks, free_port, unavailable
 
-SEED = 20250611
+DEFAULT_SEED = 20250611
+SEED = int(os.environ.get("NUKI_SOAK_SEED") or DEFAULT_SEED)
 EVENTS = 3000
 # Devices 1000 times faster than the hardware: a motor turn takes 1.5 ms.
 SOAK_TIME_FACTOR = 0.001
@@ -162,8 +167,12 @@ async def test_soak(
             )
         except HomeAssistantError as err:
             outcome = err.translation_key or "untranslated"
-        figures.outcomes[outcome] += 1
         carried_out = len(executed) - before
+        if outcome == "ok" and not carried_out and unavailable(hass, ENTITIES[nuki_id]):
+            # A poll in flight failed before the call reached the entity: Home
+            # Assistant skipped the unavailable entity after all.
+            outcome = "skipped_unavailable"
+        figures.outcomes[outcome] += 1
         assert carried_out <= 1, "a command was carried out twice"
         if outcome == "ok":
             assert carried_out == 1

@@ -1,0 +1,129 @@
+"""One ring, one ``nuki_event``: when a poll reports a ring before its callbacks arrive.
+
+A ring's callback can still be on its way (a busy machine, a slow network)
+when a poll reads the ring from ``/list``, already over: ringactionState back
+to false, ringactionTimestamp new. The poll reports the ring; the late callback
+(ringactionState true, the same timestamp) must not count as a second ring in
+the same second. The stand-in holds its callback deliveries here until the
+poll is done, so the order is certain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import pytest
+from homeassistant.core import Event, HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+
+from custom_components.nuki.const import EVENT_NUKI
+from nukilocal.models import format_timestamp
+from nukilocal.sim.bridge import BridgeSimulator
+
+from .conftest import OPENER, TIME_FACTOR, TOKEN
+from .faultkit import WAIT
+
+RING_EVENT = {"type": "ring", "entity_id": "lock.building_entrance"}
+
+
+class SlowCallbacks(BridgeSimulator):
+    """The stand-in whose callback deliveries wait while ``held``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._released = asyncio.Event()
+        self._released.set()
+        self.held: list[dict[str, Any]] = []
+
+    def hold(self) -> None:
+        self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def _post_callback(self, url: str, body: dict[str, Any]) -> bool:
+        if not self._released.is_set():
+            self.held.append(body)
+            async with asyncio.timeout(WAIT):
+                await self._released.wait()
+        return await super()._post_callback(url, body)
+
+
+@pytest.fixture
+async def bridge(socket_enabled: None) -> AsyncGenerator[SlowCallbacks]:
+    async with SlowCallbacks(TOKEN, time_factor=TIME_FACTOR) as sim:
+        yield sim
+
+
+async def delivered(hass: HomeAssistant, bridge: SlowCallbacks) -> None:
+    bridge.release()
+    await bridge.drain_callbacks()
+    await hass.async_block_till_done()
+
+
+async def test_ring_polled_before_its_late_callbacks_fires_once(
+    hass: HomeAssistant, bridge: SlowCallbacks, init_integration_push: MockConfigEntry
+) -> None:
+    coordinator = init_integration_push.runtime_data
+    assert coordinator.push_active
+    events: list[Event] = async_capture_events(hass, EVENT_NUKI)
+    opener = bridge.opener(OPENER)
+    received = coordinator.callbacks_received
+
+    bridge.hold()
+    opener.ring()
+    await opener.wait_for(lambda d: not d.ring_action_state and not d.busy, timeout=WAIT)
+    # The poll reads the ring, already over; none of its callbacks arrived yet.
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert coordinator.callbacks_received == received
+    assert [e.data for e in events] == [RING_EVENT]
+    stamp = coordinator.data[opener.key].state.ring_action_timestamp
+    assert stamp is not None
+
+    # Now the ring's callbacks: ringing with the same timestamp (held at the
+    # door), then over (queued behind it).
+    assert [(b["ringactionState"], b["ringactionTimestamp"]) for b in bridge.held] == [
+        (True, format_timestamp(stamp))
+    ]
+    await delivered(hass, bridge)
+    assert coordinator.callbacks_received == received + 2
+    assert [e.data for e in events] == [RING_EVENT]
+
+    # The next ring, by callback as usual, is one event again.
+    opener.ring()
+    await bridge.drain_callbacks()
+    await hass.async_block_till_done()
+    assert len(events) == 2
+    await opener.wait_for(lambda d: not d.ring_action_state, timeout=WAIT)
+    await bridge.drain_callbacks()
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert len(events) == 2
+
+
+async def test_ring_polled_while_on_before_its_late_callbacks_fires_once(
+    hass: HomeAssistant, bridge: SlowCallbacks, init_integration_push: MockConfigEntry
+) -> None:
+    """The same with the poll reading the ring while ringactionState is still true."""
+    coordinator = init_integration_push.runtime_data
+    events: list[Event] = async_capture_events(hass, EVENT_NUKI)
+    opener = bridge.opener(OPENER)
+    received = coordinator.callbacks_received
+
+    bridge.hold()
+    opener.ring()
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert coordinator.data[opener.key].state.ring_action_state is True
+    assert [e.data for e in events] == [RING_EVENT]
+
+    await opener.wait_for(lambda d: not d.ring_action_state, timeout=WAIT)
+    await delivered(hass, bridge)
+    assert coordinator.callbacks_received == received + 2
+    assert [e.data for e in events] == [RING_EVENT]
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert len(events) == 1
