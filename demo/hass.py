@@ -115,6 +115,9 @@ def prepare_config_dir(config_dir: Path, port: int, *, log_level: str = "info") 
     link.symlink_to(INTEGRATION_DIR, target_is_directory=True)
 
 
+HASS_VENV = REPO_ROOT / ".venv-hass"
+
+
 def hass_venv() -> Path:
     """The virtual environment Home Assistant runs from (``make setup`` creates it).
 
@@ -122,7 +125,16 @@ def hass_venv() -> Path:
     ``NUKI_HASS_VENV`` names another one (the oldest supported release runs from
     ``.venv``, where Home Assistant 2025.4 is installed for the integration's tests).
     """
-    return Path(os.environ.get("NUKI_HASS_VENV", REPO_ROOT / ".venv-hass")).absolute()
+    return Path(os.environ.get("NUKI_HASS_VENV", HASS_VENV)).absolute()
+
+
+def installs_requirements(venv: Path) -> bool:
+    """Only in its own venv does Home Assistant install the library itself.
+
+    Another venv (``.venv``) has the library installed editable for the tests:
+    Home Assistant runs there with ``--skip-pip`` and must not replace it.
+    """
+    return venv.resolve() == HASS_VENV.resolve()
 
 
 def build_wheel() -> Path:
@@ -176,14 +188,11 @@ def hass_command(config_dir: Path, venv: Path) -> list[str]:
     # directory first on sys.path, and the repo's own custom_components with it.
     # Requirements are installed by Home Assistant (prepare_requirements), except
     # the onboarding extras' packages: they are left out on purpose (offline demo).
-    return [
-        str(venv / "bin" / "hass"),
-        "--config",
-        str(config_dir),
-        "--skip-pip-packages",
-        ",".join(ONBOARDING_EXTRA_PACKAGES),
-        "--log-no-color",
-    ]
+    if installs_requirements(venv):
+        skip = ["--skip-pip-packages", ",".join(ONBOARDING_EXTRA_PACKAGES)]
+    else:
+        skip = ["--skip-pip"]
+    return [str(venv / "bin" / "hass"), "--config", str(config_dir), *skip, "--log-no-color"]
 
 
 class HassProcess:
@@ -205,7 +214,7 @@ class HassProcess:
 
     def start(self) -> None:
         venv = hass_venv()
-        env = prepare_requirements(venv)
+        env = prepare_requirements(venv) if installs_requirements(venv) else None
         console = (self.config_dir / CONSOLE_FILE).open("wb")
         try:
             # Fixed argument list (the venv's hass, our config dir): no shell, no user input.
