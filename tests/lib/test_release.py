@@ -30,6 +30,7 @@ from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
 from PIL import Image
 
 import nukilocal
+from tests.support.strings import leaves, load_strings
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEGRATION = ROOT / "custom_components" / "nuki"
@@ -483,36 +484,23 @@ STRINGS_SCHEMA = vol.Schema(
 )
 
 
-def _strings(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
-
-
-def _leaves(data: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    if isinstance(data, dict):
-        for name, value in data.items():
-            yield from _leaves(value, f"{path}.{name}" if path else name)
-    else:
-        yield path, data
-
-
 @pytest.mark.parametrize("path", TRANSLATION_FILES, ids=lambda p: p.name)
 def test_translations_pass_hassfest_schema(path: Path) -> None:
     """hassfest checks strings.json and translations/en.json; here every language."""
-    STRINGS_SCHEMA(_strings(path))
+    STRINGS_SCHEMA(load_strings(path))
 
 
 @pytest.mark.parametrize("path", TRANSLATION_FILES, ids=lambda p: p.name)
 def test_no_html_in_any_string(path: Path) -> None:
     """The rule behind the issue's two hassfest errors (``nuki/<id>/...``), on every leaf."""
-    offending = {where: value for where, value in _leaves(_strings(path)) if HTML.search(value)}
+    offending = {where: value for where, value in leaves(load_strings(path)) if HTML.search(value)}
     assert offending == {}
 
 
 def test_no_title_in_config() -> None:
     """hassfest: config.title moved to the root of strings.json (0.109)."""
     for path in TRANSLATION_FILES:
-        assert "title" not in _strings(path).get("config", {}), path.name
+        assert "title" not in load_strings(path).get("config", {}), path.name
 
 
 # -- hassfest: services.py and icons.py --------------------------------------------------
@@ -522,7 +510,7 @@ def test_services_have_translations() -> None:
     """Every service and field in services.yaml has a name and description in strings.json,
     and strings.json describes no service or field that does not exist."""
     services = yaml.safe_load((INTEGRATION / "services.yaml").read_text()) or {}
-    strings = _strings(INTEGRATION / "strings.json").get("services", {})
+    strings = load_strings(INTEGRATION / "strings.json").get("services", {})
     assert set(strings) == set(services)
     for service, schema in services.items():
         fields = (schema or {}).get("fields", {})
@@ -531,8 +519,8 @@ def test_services_have_translations() -> None:
 
 def test_icons() -> None:
     """hassfest icons.py: mdi: icons; icons only for services and entities that exist."""
-    icons = _strings(INTEGRATION / "icons.json")
-    for where, value in _leaves(icons):
+    icons = load_strings(INTEGRATION / "icons.json")
+    for where, value in leaves(icons):
         assert re.fullmatch(r"mdi:[a-z0-9-]+", value), where
     services = yaml.safe_load((INTEGRATION / "services.yaml").read_text()) or {}
     assert set(icons.get("services", {})) <= set(services)

@@ -101,6 +101,25 @@ def entry_data(bridge: BridgeSimulator, **extra: Any) -> dict[str, Any]:
     }
 
 
+def builtin_entry(bridge: BridgeSimulator, **overrides: Any) -> MockConfigEntry:
+    """A bridge entry exactly as the built-in integration's config flow creates it."""
+    bridge_id = hex_id(bridge.hardware_id)
+    options: dict[str, Any] = {
+        "domain": DOMAIN,
+        "title": bridge_id,
+        "unique_id": bridge_id,
+        "version": 1,
+        "minor_version": 1,
+        "data": {
+            CONF_HOST: bridge.host,
+            CONF_PORT: bridge.port,
+            CONF_TOKEN: TOKEN,
+            CONF_ENCRYPT_TOKEN: True,
+        },
+    }
+    return MockConfigEntry(**(options | overrides))
+
+
 @pytest.fixture
 def mock_config_entry(bridge: BridgeSimulator) -> MockConfigEntry:
     bridge_id = hex_id(bridge.hardware_id)

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nuki.const import CONF_ENCRYPT_TOKEN, CONF_WEBHOOK_ID, DOMAIN
 from nukilocal.const import TokenMode
 from nukilocal.models import hex_id
 from nukilocal.sim.bridge import BridgeSimulator
 
-from .conftest import FRONT_DOOR, OPENER, TOKEN, SetupIntegration
+from .conftest import FRONT_DOOR, OPENER, SetupIntegration, builtin_entry
 from .devices import one_device
 
 # Registry entries of the built-in integration; the lock's unique id is an int.
@@ -27,24 +25,6 @@ BUILTIN_ENTITIES = [
     ("binary_sensor", f"{OPENER}_ringaction", "binary_sensor.building_entrance_ring_action"),
     ("sensor", f"{FRONT_DOOR}_battery_level", "sensor.haustur_battery"),
 ]
-
-
-def builtin_entry(bridge: BridgeSimulator, **overrides) -> MockConfigEntry:
-    bridge_id = hex_id(bridge.hardware_id)
-    options = {
-        "domain": DOMAIN,
-        "title": bridge_id,
-        "unique_id": bridge_id,
-        "version": 1,
-        "minor_version": 1,
-        "data": {
-            CONF_HOST: bridge.host,
-            CONF_PORT: bridge.port,
-            CONF_TOKEN: TOKEN,
-            CONF_ENCRYPT_TOKEN: True,
-        },
-    }
-    return MockConfigEntry(**(options | overrides))
 
 
 @pytest.mark.usefixtures("no_local_url")

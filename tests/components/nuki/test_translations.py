@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from homeassistant.core import HomeAssistant
@@ -14,27 +11,17 @@ from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 
 from custom_components.nuki.const import DOMAIN
+from tests.support.strings import leaves, load_strings
 
 COMPONENT = Path(__file__).parents[3] / "custom_components" / "nuki"
 TRANSLATIONS = sorted((COMPONENT / "translations").glob("*.json"))
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 
 
-def load(path: Path) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
-
-
-def flat(data: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from flat(value, f"{path}/{key}")
-    else:
-        yield path, data
-
-
 def test_english_is_strings_json() -> None:
-    assert load(COMPONENT / "translations" / "en.json") == load(COMPONENT / "strings.json")
+    assert load_strings(COMPONENT / "translations" / "en.json") == load_strings(
+        COMPONENT / "strings.json"
+    )
 
 
 def test_german_is_there() -> None:
@@ -43,8 +30,8 @@ def test_german_is_there() -> None:
 
 @pytest.mark.parametrize("path", TRANSLATIONS, ids=lambda p: p.stem)
 def test_same_keys_and_placeholders(path: Path) -> None:
-    english = dict(flat(load(COMPONENT / "strings.json")))
-    other = dict(flat(load(path)))
+    english = dict(leaves(load_strings(COMPONENT / "strings.json")))
+    other = dict(leaves(load_strings(path)))
     assert other.keys() == english.keys()
     for key, text in english.items():
         assert sorted(PLACEHOLDER.findall(other[key])) == sorted(PLACEHOLDER.findall(text)), key

@@ -22,9 +22,6 @@ from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.components.lock import LockState as HaLockState
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
-    CONF_HOST,
-    CONF_PORT,
-    CONF_TOKEN,
     EVENT_HOMEASSISTANT_FINAL_WRITE,
     EVENT_HOMEASSISTANT_STOP,
     STATE_UNAVAILABLE,
@@ -45,7 +42,7 @@ from nukilocal.const import TokenMode
 from nukilocal.models import hex_id
 from nukilocal.sim.bridge import BridgeSimulator
 
-from .conftest import FRONT_DOOR, OPENER, TOKEN, SetupIntegration, entry_data
+from .conftest import FRONT_DOOR, OPENER, SetupIntegration, builtin_entry, entry_data
 
 # pynuki 1.7 (the harness's) on Python 3.12+; the built-in's library, not ours.
 pytestmark = pytest.mark.filterwarnings("ignore:datetime.datetime.utcnow:DeprecationWarning")
@@ -141,24 +138,6 @@ def registered_ids(registry: er.EntityRegistry, entry: MockConfigEntry) -> dict[
         entity.entity_id: entity.id
         for entity in er.async_entries_for_config_entry(registry, entry.entry_id)
     }
-
-
-def builtin_entry(bridge: BridgeSimulator) -> MockConfigEntry:
-    """A bridge entry exactly as the built-in integration's config flow creates it."""
-    bridge_id = hex_id(bridge.hardware_id)
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=bridge_id,
-        unique_id=bridge_id,
-        version=1,
-        minor_version=1,
-        data={
-            CONF_HOST: bridge.host,
-            CONF_PORT: bridge.port,
-            CONF_TOKEN: TOKEN,
-            CONF_ENCRYPT_TOKEN: True,
-        },
-    )
 
 
 async def test_builtin_after_this_integration(
