@@ -125,6 +125,7 @@ class DeviceHub:
         self.owner: str | None = None
         self.bridge: BridgeLink | None = None
         self.mqtt: MqttLockTransport | None = None
+        self.mqtt_unsubscribe: CALLBACK_TYPE = lambda: None
         self._bridge_name: str | None = None
         self._bridge_firmware: str | None = None
         self._transition: str | None = None
@@ -327,7 +328,7 @@ class DeviceHub:
             self.async_notify()
 
     @callback
-    def async_mqtt_availability_changed(self, available: bool) -> None:
+    def mqtt_availability_changed(self, available: bool) -> None:
         """Without MQTT the bridge's picture of the lock is the newest there is."""
         link = self.bridge
         if not available and link is not None and link.last_state is not None:
@@ -335,7 +336,7 @@ class DeviceHub:
         self.async_notify()
 
     @callback
-    def async_mqtt_updated(self, old: MqttLock, new: MqttLock) -> None:
+    def mqtt_lock_changed(self, old: MqttLock, new: MqttLock) -> None:
         """The MQTT transport folded a message into its lock: take what changed."""
         device_type = new.device_type if new.device_type_reported else None
         self._merge(_changed_fields(old.state, new.state), device_type)
@@ -351,7 +352,7 @@ class DeviceHub:
             listener()
 
     @callback
-    def async_lock_action_event(self, event: LockActionEvent) -> None:
+    def mqtt_lock_action_event(self, event: LockActionEvent) -> None:
         """Who did what: ``nuki_event`` for automations, then the event entities."""
         self.hass.bus.async_fire(
             EVENT_NUKI,
@@ -511,8 +512,8 @@ class NukiData:
     def async_attach_mqtt(self, entry_id: str, transport: MqttLockTransport) -> DeviceHub:
         hub = self._hub(hub_key(transport.nuki_id, DeviceType.SMARTLOCK_3))
         hub.mqtt = transport
-        transport.hub = hub
-        hub.async_mqtt_updated(MqttLock(nuki_id=transport.nuki_id), transport.lock)
+        hub.mqtt_unsubscribe = transport.async_add_listener(hub)
+        hub.mqtt_lock_changed(MqttLock(nuki_id=transport.nuki_id), transport.lock)
         self._claim(hub, entry_id)
         hub.async_notify()
         return hub
@@ -533,7 +534,7 @@ class NukiData:
                 hub.bridge = None
                 touched = True
             if bridge_keys is None and hub.mqtt is not None and hub.mqtt.entry_id == entry_id:
-                hub.mqtt.hub = None
+                hub.mqtt_unsubscribe()
                 hub.mqtt = None
                 touched = True
             if touched:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from homeassistant.components import mqtt
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -40,9 +40,6 @@ from nukilocal.mqtt.protocol import (
 
 from .const import DOMAIN, ISSUE_LOCK_DISCOVERY, MQTT_COMMAND_TIMEOUT, MQTT_RETAINED_TIMEOUT
 
-if TYPE_CHECKING:
-    from .hub import DeviceHub
-
 _LOGGER = logging.getLogger(__name__)
 
 # At most once, not the protocol's QoS 2: Home Assistant keeps one paho session
@@ -52,6 +49,19 @@ _LOGGER = logging.getLogger(__name__)
 # Without message expiry (MQTT 5 only, not in mqtt.async_publish) QoS 0 is the
 # only way to guarantee it is never delivered late.
 COMMAND_PUBLISH_QOS = 0
+
+
+class MqttListener(Protocol):
+    """What the transport tells about its lock (the device hub listens)."""
+
+    def mqtt_lock_changed(self, old: MqttLock, new: MqttLock) -> None:
+        """A message changed what is known of the lock."""
+
+    def mqtt_availability_changed(self, available: bool) -> None:
+        """The lock or the broker connection came or went."""
+
+    def mqtt_lock_action_event(self, event: LockActionEvent) -> None:
+        """The lock reported who did what (never a retained one)."""
 
 
 def _complete_for_setup(lock: MqttLock) -> bool:
@@ -116,7 +126,7 @@ class MqttLockTransport:
         self.nuki_id = nuki_id
         self.hex_id = hex_id(nuki_id)
         self.lock = MqttLock(nuki_id=nuki_id)
-        self.hub: DeviceHub | None = None
+        self._listeners: list[MqttListener] = []
         self.command_timeout = MQTT_COMMAND_TIMEOUT
         self.broker_connected = mqtt.is_connected(hass)
         # Availability as last logged (None: not known yet).
@@ -139,6 +149,18 @@ class MqttLockTransport:
     @property
     def issue_id(self) -> str:
         return f"{ISSUE_LOCK_DISCOVERY}_{self.hex_id}"
+
+    @callback
+    def async_add_listener(self, listener: MqttListener) -> CALLBACK_TYPE:
+        """``listener`` hears of every change of the lock, its availability and events."""
+        self._listeners.append(listener)
+
+        @callback
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return remove
 
     # -- life cycle --------------------------------------------------------------
 
@@ -207,8 +229,8 @@ class MqttLockTransport:
                 _LOGGER.debug("Ignoring retained lockActionEvent of %s", self.hex_id)
                 return
             self.events_received += 1
-            if self.hub is not None:
-                self.hub.async_lock_action_event(parsed)
+            for listener in list(self._listeners):
+                listener.mqtt_lock_action_event(parsed)
         elif isinstance(parsed, DiscoveryMessage):
             self._async_discovery(parsed)
         # Our own commands come back as CommandRequest: nothing to do.
@@ -236,11 +258,10 @@ class MqttLockTransport:
     @callback
     def _async_lock_changed(self, old: MqttLock, new: MqttLock) -> None:
         self._async_log_availability()
-        if self.hub is None:
-            return
-        self.hub.async_mqtt_updated(old, new)
-        if (old.connected is True) != (new.connected is True):
-            self.hub.async_mqtt_availability_changed(self.available)
+        for listener in list(self._listeners):
+            listener.mqtt_lock_changed(old, new)
+            if (old.connected is True) != (new.connected is True):
+                listener.mqtt_availability_changed(self.available)
 
     @callback
     def _async_connection_changed(self, connected: bool) -> None:
@@ -254,8 +275,8 @@ class MqttLockTransport:
                 self.lock = replace(old, connected=None)
                 self._async_lock_changed(old, self.lock)
                 return
-        if self.hub is not None:
-            self.hub.async_mqtt_availability_changed(self.available)
+        for listener in list(self._listeners):
+            listener.mqtt_availability_changed(self.available)
 
     @callback
     def _async_command_result(self, result: CommandResult, *, retained: bool) -> None:
