@@ -10,9 +10,10 @@ missing or unknown optional field.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from .const import (
     BridgeType,
@@ -105,6 +106,21 @@ def parse_device_type(value: object, nuki_id: int | None = None) -> DeviceType:
             )
         return DeviceType.SMARTLOCK
     return DeviceType(number)
+
+
+class DeviceKey(NamedTuple):
+    """Which device: a ``nukiId`` is unique only per kind (a lock and an opener may share one)."""
+
+    nuki_id: int
+    opener: bool
+
+    @classmethod
+    def of(cls, nuki_id: int, device_type: DeviceType) -> DeviceKey:
+        return cls(nuki_id, device_type.is_opener)
+
+    @property
+    def hex_id(self) -> str:
+        return hex_id(self.nuki_id)
 
 
 # Opener states that say what the next ring does.
@@ -288,18 +304,23 @@ class Device:
         return hex_id(self.nuki_id)
 
     @property
-    def key(self) -> tuple[int, DeviceType]:
-        """A ``nukiId`` is unique only together with the device type."""
-        return (self.nuki_id, self.device_type)
+    def key(self) -> DeviceKey:
+        """A ``nukiId`` is unique only together with the kind of device."""
+        return DeviceKey.of(self.nuki_id, self.device_type)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallbackUpdate:
-    """The body of a bridge callback: which device, and its new state."""
+    """The body of a bridge callback: which device, and its new state.
+
+    ``device_type`` is None when the body has none (the software bridge sends
+    none): only the device it belongs to can say how to read ``state`` then,
+    see :meth:`state_of`.
+    """
 
     nuki_id: int
-    device_type: DeviceType
-    state: DeviceState
+    device_type: DeviceType | None
+    body: Mapping[str, Any] = field(repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, data: object) -> Self:
@@ -308,16 +329,31 @@ class CallbackUpdate:
         nuki_id = _int(data.get("nukiId"))
         if nuki_id is None:
             raise NukiInvalidResponseError("callback body has no usable nukiId")
-        device_type = parse_device_type(data.get("deviceType"), nuki_id)
-        return cls(
+        device_type = _int(data.get("deviceType"))
+        update = cls(
             nuki_id=nuki_id,
-            device_type=device_type,
-            state=DeviceState.from_dict(data, device_type),
+            device_type=DeviceType(device_type) if device_type is not None else None,
+            body=data,
         )
+        # Unreadable fields are refused here, not when a device reads the state.
+        update.state_of(update.device_type or DeviceType.SMARTLOCK)
+        return update
 
     @property
-    def key(self) -> tuple[int, DeviceType]:
-        return (self.nuki_id, self.device_type)
+    def state(self) -> DeviceState:
+        """The new state, read as a smart lock's when the body names no type."""
+        return self.state_of(self.device_type or DeviceType.SMARTLOCK)
+
+    def state_of(self, device_type: DeviceType) -> DeviceState:
+        """The new state of the device of ``device_type`` this callback is for."""
+        return DeviceState.from_dict(dict(self.body), device_type)
+
+    @property
+    def key(self) -> DeviceKey | None:
+        """None when the body does not say whether it is about an opener."""
+        if self.device_type is None:
+            return None
+        return DeviceKey.of(self.nuki_id, self.device_type)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -119,7 +119,7 @@ def test_lock_callback_round_trip(
         door_sensor=door,
     )
     update = CallbackUpdate.from_dict(json.loads(json.dumps(lock.callback_body())))
-    assert update.key == lock.key
+    assert update.key == (lock.nuki_id, False)
     assert update.state.state == state
     assert update.state.battery_charge_state == battery
     assert update.state.battery_charging is charging
@@ -133,7 +133,7 @@ def test_opener_callback_round_trip(state: OpenerState, rings: int) -> None:
     opener = SimOpener(456, "O", state=state, rto_timeout_seconds=None)
     opener.ring_action_state = rings > 0
     update = CallbackUpdate.from_dict(json.loads(json.dumps(opener.callback_body())))
-    assert update.key == (456, DeviceType.OPENER)
+    assert update.key == (456, True)
     assert update.state.state == state
     assert isinstance(update.state.state, OpenerState)
     assert update.state.ring_action_state is (rings > 0)

@@ -23,6 +23,7 @@ from nukilocal.models import (
     CallbackEntry,
     CallbackUpdate,
     Device,
+    DeviceKey,
     DeviceState,
     DiscoveredBridge,
     hex_id,
@@ -204,9 +205,20 @@ def test_strings_for_numbers_and_booleans_are_accepted() -> None:
 def test_callback_body() -> None:
     update = CallbackUpdate.from_dict(CALLBACK)
     assert update.nuki_id == 11
-    assert update.key == (11, DeviceType.SMARTLOCK)
+    assert update.key == DeviceKey(11, opener=False)
     assert update.state.state is LockState.LOCKED
     assert update.state.battery_charge_state == 85
+
+
+def test_callback_without_device_type_says_so() -> None:
+    """The software bridge sends no deviceType: the device it matches reads the state."""
+    body = {key: value for key, value in CALLBACK.items() if key != "deviceType"}
+    body["state"] = 3
+    update = CallbackUpdate.from_dict(body)
+    assert update.device_type is None
+    assert update.key is None
+    assert update.state_of(DeviceType.OPENER).state is OpenerState.RTO_ACTIVE
+    assert update.state_of(DeviceType.SMARTLOCK).state is LockState.UNLOCKED
 
 
 @pytest.mark.parametrize(

@@ -293,7 +293,7 @@ async def _watch(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with _client(args) as client:
-        names = {d.key: d.name for d in await client.list_devices()}
+        names = {d.nuki_id: d.name for d in await client.list_devices()}
         path = f"/nuki-watch-{secrets.token_hex(8)}"
 
         async def receive(request: web.Request) -> web.Response:
@@ -301,7 +301,7 @@ async def _watch(args: argparse.Namespace) -> int:
                 update = CallbackUpdate.from_dict(await request.json())
             except (ValueError, NukiInvalidResponseError):
                 return web.Response(status=400)
-            name = names.get(update.key, f"device {update.nuki_id}")
+            name = names.get(update.nuki_id, f"device {update.nuki_id}")
             stamp = datetime.now().strftime("%H:%M:%S.%f")[:-3]
             extra = []
             if update.state.ring_action_state:
