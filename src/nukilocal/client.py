@@ -39,6 +39,7 @@ from .exceptions import (
     NukiAuthError,
     NukiBadRequestError,
     NukiBridgeBusyError,
+    NukiCallbackSlotsFullError,
     NukiCommandRefusedError,
     NukiConnectionError,
     NukiError,
@@ -57,6 +58,8 @@ DEFAULT_ACTION_TIMEOUT: Final = 40.0
 DEFAULT_REQUEST_INTERVAL: Final = 0.5
 DEFAULT_BUSY_RETRIES: Final = 5
 DEFAULT_BUSY_BACKOFF: Final = 0.5
+# How a bridge says its callback slots are full: "too many callbacks registered".
+_SLOTS_FULL_TEXT: Final = "too many"
 
 
 def callback_url_problem(url: str) -> str | None:
@@ -432,9 +435,15 @@ class BridgeClient:
         )
 
     async def callback_add(self, url: str) -> None:
+        """Register ``url``; :class:`NukiCallbackSlotsFullError` when all 3 slots are taken."""
         if (problem := callback_url_problem(url)) is not None:
             raise NukiBadRequestError(f"invalid callback URL: {problem}")
-        self._expect_success(await self.request("callback/add", {"url": url}, is_action=True))
+        try:
+            self._expect_success(await self.request("callback/add", {"url": url}, is_action=True))
+        except NukiCommandRefusedError as err:
+            if _SLOTS_FULL_TEXT in err.message.lower():
+                raise NukiCallbackSlotsFullError(err.message) from err
+            raise
 
     async def callback_list(self) -> list[CallbackEntry]:
         data = await self.request("callback/list")

@@ -67,5 +67,13 @@ class NukiCommandRefusedError(NukiError):
         self.code = code
 
 
+class NukiCallbackSlotsFullError(NukiCommandRefusedError):
+    """The bridge refused ``/callback/add``: all of its callback slots (3) are taken.
+
+    Real bridges and the stand-in answer ``{"success": false, "message": "too
+    many callbacks registered"}``; this type spares callers matching that text.
+    """
+
+
 class NukiInvalidResponseError(NukiError):
     """The answer could not be understood (not JSON, wrong shape)."""

@@ -20,6 +20,7 @@ from nukilocal import (
     NukiAuthError,
     NukiBadRequestError,
     NukiBridgeBusyError,
+    NukiCallbackSlotsFullError,
     NukiCommandRefusedError,
     NukiConnectionError,
     NukiInvalidResponseError,
@@ -331,9 +332,11 @@ async def test_unreachable_bridge_is_a_connection_error(unused_tcp_port: int) ->
 async def test_callbacks(client: BridgeClient, bridge_sim: BridgeSimulator) -> None:
     for n in range(3):
         await client.callback_add(f"http://127.0.0.1:9/cb{n}")
-    with pytest.raises(NukiCommandRefusedError) as caught:
+    with pytest.raises(NukiCallbackSlotsFullError) as caught:
         await client.callback_add("http://127.0.0.1:9/cb3")
-    assert "too many" in str(caught.value)
+    # Still a refusal for callers that catch the parent, with the bridge's own text.
+    assert isinstance(caught.value, NukiCommandRefusedError)
+    assert caught.value.message == "too many callbacks registered"
     entries = await client.callback_list()
     assert [e.url for e in entries] == [f"http://127.0.0.1:9/cb{n}" for n in range(3)]
     await client.callback_remove(entries[1].callback_id)
@@ -341,8 +344,10 @@ async def test_callbacks(client: BridgeClient, bridge_sim: BridgeSimulator) -> N
         "http://127.0.0.1:9/cb0",
         "http://127.0.0.1:9/cb2",
     ]
-    with pytest.raises(NukiCommandRefusedError):
+    # Another refusal ("callback already added") is not "slots full".
+    with pytest.raises(NukiCommandRefusedError) as refused:
         await client.callback_add("http://127.0.0.1:9/cb0")
+    assert not isinstance(refused.value, NukiCallbackSlotsFullError)
 
 
 async def test_button_press_gives_the_token(
