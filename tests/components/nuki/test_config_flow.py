@@ -24,8 +24,8 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.nuki.config_flow import _clean_port, _redact, normalize_bridge_id
 from custom_components.nuki.const import CONF_ENCRYPT_TOKEN, CONF_TOKEN_MODE, DOMAIN
+from custom_components.nuki.flow_helpers import clean_port, normalize_bridge_id, redact
 from nukilocal.client import BridgeClient
 from nukilocal.const import BridgeType
 from nukilocal.sim import BridgeSimulator
@@ -40,7 +40,8 @@ TIME_FACTOR = 0.01
 WAIT = 10.0
 
 COMPONENT = Path(__file__).parents[3] / "custom_components" / "nuki"
-FLOW_LOGGER = "custom_components.nuki.config_flow"
+# The flow logs from config_flow.py and the flow_*.py modules it is split into.
+FLOW_LOGGER_PREFIX = "custom_components.nuki."
 
 # Real sockets; Home Assistant's test plugin still limits them to 127.0.0.1.
 pytestmark = pytest.mark.usefixtures("socket_enabled")
@@ -130,7 +131,7 @@ async def configure(hass: HomeAssistant, flow_id: str, data: dict[str, Any] | No
 
 def assert_created(result: Any, sim: BridgeSimulator, mode: str = "encrypted") -> None:
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == BRIDGE_ID
+    assert result["title"] == f"Nuki Bridge {BRIDGE_ID}"
     assert result["result"].unique_id == BRIDGE_ID
     assert result["data"] == {
         CONF_HOST: sim.host,
@@ -319,8 +320,10 @@ async def test_user_unknown_error_then_recovers(
 
 
 def flow_records(caplog: pytest.LogCaptureFixture, level: int) -> list[logging.LogRecord]:
-    """What the config flow itself logged at ``level``."""
-    return [r for r in caplog.records if r.name == FLOW_LOGGER and r.levelno == level]
+    """What the config flow itself logged at ``level`` (set-up is not running here)."""
+    return [
+        r for r in caplog.records if r.name.startswith(FLOW_LOGGER_PREFIX) and r.levelno == level
+    ]
 
 
 def assert_token_not_logged(caplog: pytest.LogCaptureFixture) -> None:
@@ -368,6 +371,7 @@ async def test_user_already_configured_updates_address(
     assert entry.data[CONF_HOST] == bridge.host
     assert entry.data[CONF_PORT] == bridge.port
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+    assert entry.title == BRIDGE_ID, "an existing entry keeps its title"
 
 
 async def test_token_not_logged(
@@ -545,12 +549,21 @@ async def test_button_unexpected_error_back_to_form(
 
 async def test_button_flow_aborted_cancels_request(hass: HomeAssistant) -> None:
     """Closing the dialog while /auth waits cancels the request instead of leaving it."""
+    tasks: list[asyncio.Task[Any] | None] = []
+    request_token = BridgeClient.request_token
+
+    async def recording_request_token(client: BridgeClient) -> str:
+        tasks.append(asyncio.current_task())  # the task the flow runs /auth in
+        return await request_token(client)
+
     async with BridgeSimulator(TOKEN, hardware_id=HARDWARE_ID) as slow:  # waits a real 30 s
         result = await start_user_flow(hass)
         result = await configure(hass, result["flow_id"], user_input(slow, token=None))
-        result = await configure(hass, result["flow_id"], {})
+        with patch.object(BridgeClient, "request_token", recording_request_token):
+            result = await configure(hass, result["flow_id"], {})
         await slow.wait_for_auth_request(timeout=WAIT)
-        task = hass.config_entries.flow._progress[result["flow_id"]].async_get_progress_task()
+        assert [flow["step_id"] for flow in hass.config_entries.flow.async_progress()] == ["button"]
+        [task] = tasks
         assert task is not None
         assert not task.done()
 
@@ -816,6 +829,7 @@ async def test_reconfigure_same_bridge(
         CONF_TOKEN_MODE: "plain",
     }
     assert entry.unique_id == BRIDGE_ID
+    assert entry.title == BRIDGE_ID, "an existing entry keeps its title"
     assert len(mock_setup_entry.mock_calls) == 1, "the entry was reloaded"
 
 
@@ -876,7 +890,7 @@ def test_normalize_bridge_id(unique_id: object, expected: str | None) -> None:
 )
 def test_clean_port(raw: object, expected: int | None) -> None:
     """The port selector hands over numbers; anything else is no port, not an exception."""
-    assert _clean_port(raw) == expected
+    assert clean_port(raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -889,7 +903,7 @@ def test_clean_port(raw: object, expected: int | None) -> None:
     ],
 )
 def test_redact(token: str | None, expected: str) -> None:
-    assert _redact(f"token {TOKEN} refused", token) == expected
+    assert redact(f"token {TOKEN} refused", token) == expected
 
 
 # -- translations ----------------------------------------------------------------
