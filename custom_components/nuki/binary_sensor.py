@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from homeassistant.components.binary_sensor import (
@@ -16,18 +16,22 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from nukilocal.models import DeviceState
 
-from .coordinator import NukiConfigEntry, NukiCoordinator
-from .entity import NukiBridgeEntity, NukiDescribedEntity, async_add_device_entities
-from .hub import DeviceHub
+from .bridge import BridgeTransport
+from .entity import (
+    NukiBridgeEntity,
+    NukiDescribedEntity,
+    NukiEntityDescription,
+    async_add_described_entities,
+)
+from .runtime import NukiConfigEntry
 
 # Read-only: the transports do all talking to the devices.
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class NukiBinarySensorEntityDescription(BinarySensorEntityDescription):
+class NukiBinarySensorEntityDescription(BinarySensorEntityDescription, NukiEntityDescription):
     value_fn: Callable[[DeviceState], bool | None]
-    exists_fn: Callable[[DeviceState], bool] = lambda _: True
     # Reported over MQTT only: without a connected MQTT lock nothing keeps it current.
     mqtt_only: bool = False
 
@@ -39,7 +43,7 @@ DEVICE_SENSORS: tuple[NukiBinarySensorEntityDescription, ...] = (
         translation_key="door",
         device_class=BinarySensorDeviceClass.DOOR,
         value_fn=lambda state: state.door_open,
-        exists_fn=lambda state: state.has_door_sensor,
+        exists_fn=lambda hub: hub.state.has_door_sensor,
     ),
     NukiBinarySensorEntityDescription(
         key="battery_critical",
@@ -53,13 +57,13 @@ DEVICE_SENSORS: tuple[NukiBinarySensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         entity_registry_enabled_default=False,
         value_fn=lambda state: state.battery_charging,
-        exists_fn=lambda state: state.device_type.is_lock,
+        exists_fn=lambda hub: hub.state.device_type.is_lock,
     ),
     NukiBinarySensorEntityDescription(
         key="ringaction",
         translation_key="ring_action",
         value_fn=lambda state: state.ring_action_state,
-        exists_fn=lambda state: state.device_type.is_opener,
+        exists_fn=lambda hub: hub.state.device_type.is_opener,
     ),
     NukiBinarySensorEntityDescription(
         key="keypad_battery_critical",
@@ -67,7 +71,7 @@ DEVICE_SENSORS: tuple[NukiBinarySensorEntityDescription, ...] = (
         device_class=BinarySensorDeviceClass.BATTERY,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda state: state.keypad_battery_critical,
-        exists_fn=lambda state: state.keypad_battery_critical is not None,
+        exists_fn=lambda hub: hub.state.keypad_battery_critical is not None,
     ),
     # Reported over MQTT only; the bridge API has no such field.
     NukiBinarySensorEntityDescription(
@@ -76,7 +80,7 @@ DEVICE_SENSORS: tuple[NukiBinarySensorEntityDescription, ...] = (
         device_class=BinarySensorDeviceClass.BATTERY,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda state: state.door_sensor_battery_critical,
-        exists_fn=lambda state: state.door_sensor_battery_critical is not None,
+        exists_fn=lambda hub: hub.state.door_sensor_battery_critical is not None,
         mqtt_only=True,
     ),
 )
@@ -84,7 +88,7 @@ DEVICE_SENSORS: tuple[NukiBinarySensorEntityDescription, ...] = (
 
 @dataclass(frozen=True, kw_only=True)
 class NukiBridgeBinarySensorEntityDescription(BinarySensorEntityDescription):
-    value_fn: Callable[[NukiCoordinator], bool]
+    value_fn: Callable[[BridgeTransport], bool]
 
 
 BRIDGE_SENSORS: tuple[NukiBridgeBinarySensorEntityDescription, ...] = (
@@ -92,13 +96,13 @@ BRIDGE_SENSORS: tuple[NukiBridgeBinarySensorEntityDescription, ...] = (
         key="connectivity",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda coordinator: coordinator.last_update_success,
+        value_fn=lambda transport: transport.last_update_success,
     ),
     NukiBridgeBinarySensorEntityDescription(
         key="callback",
         translation_key="callback",
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda coordinator: coordinator.push_active,
+        value_fn=lambda transport: transport.push.health.active,
     ),
 )
 
@@ -108,19 +112,11 @@ async def async_setup_entry(
     entry: NukiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    if isinstance(entry.runtime_data, NukiCoordinator):
-        coordinator = entry.runtime_data
+    if (transport := entry.runtime_data.bridge) is not None:
         async_add_entities(
-            NukiBridgeBinarySensor(coordinator, description) for description in BRIDGE_SENSORS
+            NukiBridgeBinarySensor(transport, description) for description in BRIDGE_SENSORS
         )
-
-    def build(hub: DeviceHub, added: set[str]) -> Iterator[NukiBinarySensor]:
-        for description in DEVICE_SENSORS:
-            if description.key not in added and description.exists_fn(hub.state):
-                added.add(description.key)
-                yield NukiBinarySensor(hub, description)
-
-    async_add_device_entities(hass, entry, async_add_entities, build)
+    async_add_described_entities(hass, entry, async_add_entities, DEVICE_SENSORS, NukiBinarySensor)
 
 
 class NukiBinarySensor(NukiDescribedEntity, BinarySensorEntity):

@@ -16,9 +16,6 @@ CONF_WEBHOOK_ID: Final = "webhook_id"
 # Entries of Wi-Fi locks reached by MQTT hold only the lock's id, upper-case hex.
 CONF_LOCK_ID: Final = "lock_id"
 
-DEFAULT_PORT: Final = 8080
-DEFAULT_TIMEOUT: Final = 20
-
 EVENT_NUKI: Final = "nuki_event"
 
 # Bridge callbacks make polling a safety net only: one /list for all devices.
@@ -51,9 +48,6 @@ SERVICE_FULL_LOCK: Final = "full_lock"
 EVENT_TYPE_RING: Final = "ring"
 EVENT_TYPE_LOCK_ACTION: Final = "lock_action"
 
-# A lock answers a command after its motor stopped: unlatching from locked takes
-# about 3 s, a full lock 4 s. Beyond this the outcome is unknown.
-MQTT_COMMAND_TIMEOUT: Final = 30.0
 # How long set-up and the config flow wait for a lock's retained topics.
 MQTT_RETAINED_TIMEOUT: Final = 5.0
 

@@ -9,12 +9,13 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
-from nukilocal.const import DeviceType
+from nukilocal.models import DeviceKey
 
+from .bridge import BridgeTransport
 from .const import CONF_WEBHOOK_ID
-from .coordinator import NukiConfigEntry
-from .hub import async_get_data, hub_key
+from .hubs import async_get_data
 from .mqtt_lock import MqttLockTransport
+from .runtime import NukiConfigEntry
 
 # The callback URL contains the webhook id, which is as good as a password.
 TO_REDACT = {CONF_TOKEN, CONF_WEBHOOK_ID, "callback_url"}
@@ -23,30 +24,38 @@ TO_REDACT = {CONF_TOKEN, CONF_WEBHOOK_ID, "callback_url"}
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: NukiConfigEntry
 ) -> dict[str, Any]:
-    if isinstance(entry.runtime_data, MqttLockTransport):
-        return _lock_diagnostics(hass, entry, entry.runtime_data)
-    coordinator = entry.runtime_data
-    info = asdict(coordinator.info)
+    runtime = entry.runtime_data
+    if runtime.mqtt is not None:
+        return _lock_diagnostics(hass, entry, runtime.mqtt)
+    assert runtime.bridge is not None
+    return _bridge_diagnostics(hass, entry, runtime.bridge)
+
+
+def _bridge_diagnostics(
+    hass: HomeAssistant, entry: NukiConfigEntry, transport: BridgeTransport
+) -> dict[str, Any]:
+    push = transport.push.health
+    hubs = async_get_data(hass).hubs
     return {
         "entry": async_redact_data(
             {"data": dict(entry.data), "version": entry.version, "minor": entry.minor_version},
             TO_REDACT,
         ),
-        "bridge": info,
+        "bridge": asdict(transport.info),
         "push": async_redact_data(
             {
-                "callback_url": coordinator.callback_url,
-                "push_active": coordinator.push_active,
+                "callback_url": push.url,
+                "push_active": push.active,
                 # Listed by the bridge, yet changes arrive only through polls.
-                "callbacks_undelivered": coordinator.callbacks_undelivered,
-                "callbacks_received": coordinator.callbacks_received,
-                "callbacks_rejected": coordinator.callbacks_rejected,
-                "last_callback": coordinator.last_callback,
-                "polls": coordinator.polls,
-                "poll_interval_seconds": coordinator.update_interval.total_seconds()
-                if coordinator.update_interval
+                "callbacks_undelivered": push.undelivered,
+                "callbacks_received": push.received,
+                "callbacks_rejected": push.rejected,
+                "last_callback": push.last_callback,
+                "polls": transport.polls,
+                "poll_interval_seconds": transport.update_interval.total_seconds()
+                if transport.update_interval
                 else None,
-                "last_update_success": coordinator.last_update_success,
+                "last_update_success": transport.last_update_success,
             },
             TO_REDACT,
         ),
@@ -57,9 +66,9 @@ async def async_get_config_entry_diagnostics(
                 "name": device.name,
                 "firmware_version": device.firmware_version,
                 "state": asdict(device.state),
-                "pending": coordinator.pending.get(key) is not None,
+                "pending": key in hubs and hubs[key].pending,
             }
-            for key, device in (coordinator.data or {}).items()
+            for key, device in (transport.data or {}).items()
         ],
     }
 
@@ -69,7 +78,7 @@ def _lock_diagnostics(
 ) -> dict[str, Any]:
     """A Wi-Fi lock entry holds no secret: the broker's credentials are MQTT's own."""
     lock = transport.lock
-    hub = async_get_data(hass).hubs.get(hub_key(lock.nuki_id, DeviceType.SMARTLOCK_3))
+    hub = async_get_data(hass).hubs.get(DeviceKey(lock.nuki_id, opener=False))
     return {
         "entry": {"data": dict(entry.data), "version": entry.version, "minor": entry.minor_version},
         "mqtt_lock": {
@@ -86,7 +95,7 @@ def _lock_diagnostics(
         else {
             "state": asdict(hub.state),
             "owner_is_this_entry": hub.owner == entry.entry_id,
-            "bridge": hub.bridge.coordinator.bridge_id if hub.bridge is not None else None,
+            "bridge": hub.bridge.transport.bridge_id if hub.bridge is not None else None,
             "command_transport": hub.command_transport,
             "transition": hub.transition,
         },

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, cast
 from weakref import WeakKeyDictionary
@@ -10,7 +11,6 @@ from weakref import WeakKeyDictionary
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -28,35 +28,23 @@ from nukilocal.exceptions import (
 from nukilocal.models import DeviceState
 from nukilocal.mqtt.protocol import describe_command_response
 
-from .const import DOMAIN, MANUFACTURER
-from .coordinator import NukiCoordinator
-from .hub import TRANSPORT_MQTT, DeviceHub, async_get_data
+from .bridge import BridgeTransport
+from .const import DOMAIN
+from .hub import TRANSPORT_MQTT, DeviceHub
+from .hubs import async_get_data
+from .identity import bridge_device_info
 
 
-def bridge_device_info(coordinator: NukiCoordinator) -> DeviceInfo:
-    info = coordinator.info
-    bridge_id = coordinator.bridge_id
-    software = info.bridge_type == 2
-    return DeviceInfo(
-        identifiers={(DOMAIN, bridge_id)},
-        manufacturer=MANUFACTURER,
-        name=f"Nuki Bridge {bridge_id}",
-        model="Software Bridge" if software else "Hardware Bridge",
-        sw_version=info.version,
-        serial_number=bridge_id,
-    )
-
-
-class NukiBridgeEntity(CoordinatorEntity[NukiCoordinator]):
+class NukiBridgeEntity(CoordinatorEntity[BridgeTransport]):
     """An entity of the bridge itself."""
 
     _attr_has_entity_name = True
 
-    def __init__(self, coordinator: NukiCoordinator, description: EntityDescription) -> None:
-        super().__init__(coordinator)
+    def __init__(self, transport: BridgeTransport, description: EntityDescription) -> None:
+        super().__init__(transport)
         self.entity_description = description
-        self._attr_unique_id = f"{coordinator.bridge_id}_{description.key}"
-        self._attr_device_info = bridge_device_info(coordinator)
+        self._attr_unique_id = f"{transport.bridge_id}_{description.key}"
+        self._attr_device_info = bridge_device_info(transport.bridge_id, transport.info)
         self._shown: tuple[bool, Any] | None = None
 
     @callback
@@ -127,6 +115,33 @@ def async_add_device_entities(
     entry.async_on_unload(
         async_get_data(hass).async_add_platform_listener(entry.entry_id, hub_changed)
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class NukiEntityDescription(EntityDescription):
+    """A device entity's description; it exists for a device once ``exists_fn`` says so."""
+
+    exists_fn: Callable[[DeviceHub], bool] = lambda _: True
+
+
+@callback
+def async_add_described_entities[D: NukiEntityDescription](
+    hass: HomeAssistant,
+    entry: ConfigEntry[Any],
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    descriptions: Iterable[D],
+    make: Callable[[DeviceHub, D], Entity],
+) -> None:
+    """Per device, an entity for each description as soon as it exists for the device."""
+    descriptions = tuple(descriptions)
+
+    def build(hub: DeviceHub, added: set[str]) -> Iterator[Entity]:
+        for description in descriptions:
+            if description.key not in added and description.exists_fn(hub):
+                added.add(description.key)
+                yield make(hub, description)
+
+    async_add_device_entities(hass, entry, async_add_entities, build)
 
 
 type CommandMethod = Callable[..., Coroutine[Any, Any, None]]

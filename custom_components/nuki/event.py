@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from dataclasses import dataclass
 
 from homeassistant.components.event import (
     EventDeviceClass,
@@ -15,24 +15,17 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from nukilocal.mqtt.protocol import ACTION_NAMES, LockActionEvent
 
 from .const import EVENT_TYPE_RING
-from .coordinator import NukiConfigEntry
-from .entity import NukiDescribedEntity, NukiEntity, async_add_device_entities
+from .entity import NukiDescribedEntity, NukiEntityDescription, async_add_described_entities
 from .hub import DeviceHub, lock_action_attributes
+from .runtime import NukiConfigEntry
 
 # Read-only: the transports do all talking to the devices.
 PARALLEL_UPDATES = 0
 
-DOORBELL = EventEntityDescription(
-    key="doorbell",
-    translation_key="doorbell",
-    device_class=EventDeviceClass.DOORBELL,
-    event_types=[EVENT_TYPE_RING],
-)
-LOCK_ACTION = EventEntityDescription(
-    key="lock_action",
-    translation_key="lock_action",
-    event_types=list(ACTION_NAMES),
-)
+
+@dataclass(frozen=True, kw_only=True)
+class NukiEventEntityDescription(EventEntityDescription, NukiEntityDescription):
+    entity_class: type[NukiDescribedEntity]
 
 
 async def async_setup_entry(
@@ -40,16 +33,10 @@ async def async_setup_entry(
     entry: NukiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    def build(hub: DeviceHub, added: set[str]) -> Iterator[NukiEntity]:
-        if hub.device_type.is_opener and DOORBELL.key not in added:
-            added.add(DOORBELL.key)
-            yield NukiDoorbellEvent(hub, DOORBELL)
-        # Only the MQTT API reports who did what.
-        if hub.has_mqtt and LOCK_ACTION.key not in added:
-            added.add(LOCK_ACTION.key)
-            yield NukiLockActionEvent(hub, LOCK_ACTION)
+    def make(hub: DeviceHub, description: NukiEventEntityDescription) -> NukiDescribedEntity:
+        return description.entity_class(hub, description)
 
-    async_add_device_entities(hass, entry, async_add_entities, build)
+    async_add_described_entities(hass, entry, async_add_entities, EVENTS, make)
 
 
 class NukiDoorbellEvent(NukiDescribedEntity, EventEntity):
@@ -81,3 +68,23 @@ class NukiLockActionEvent(NukiDescribedEntity, EventEntity):
     def _async_handle_event(self, event: LockActionEvent) -> None:
         self._trigger_event(event.action_name, lock_action_attributes(event))
         self.async_write_ha_state()
+
+
+EVENTS: tuple[NukiEventEntityDescription, ...] = (
+    NukiEventEntityDescription(
+        key="doorbell",
+        translation_key="doorbell",
+        device_class=EventDeviceClass.DOORBELL,
+        event_types=[EVENT_TYPE_RING],
+        entity_class=NukiDoorbellEvent,
+        exists_fn=lambda hub: hub.device_type.is_opener,
+    ),
+    # Only the MQTT API reports who did what.
+    NukiEventEntityDescription(
+        key="lock_action",
+        translation_key="lock_action",
+        event_types=list(ACTION_NAMES),
+        entity_class=NukiLockActionEvent,
+        exists_fn=lambda hub: hub.has_mqtt,
+    ),
+)

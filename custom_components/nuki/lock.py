@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from typing import Any, Final
+from typing import Any
 
 from homeassistant.components.lock import LockEntity, LockEntityFeature
 from homeassistant.core import HomeAssistant
@@ -12,16 +11,22 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from nukilocal.const import LockAction, LockState, OpenerAction
 
-from .coordinator import LOCKING, OPENING, UNLOCKING, NukiConfigEntry
-from .entity import NukiEntity, async_add_device_entities, nuki_command, nuki_mqtt_command
-from .hub import DeviceHub
+from .entity import (
+    NukiEntity,
+    NukiEntityDescription,
+    async_add_described_entities,
+    nuki_command,
+    nuki_mqtt_command,
+)
+from .hub import LOCKING, OPENING, UNLOCKING, DeviceHub
+from .runtime import NukiConfigEntry
 
 _LOGGER = logging.getLogger(__name__)
 
 # Commands queue in the transports: one at a time per bridge, one per MQTT lock.
 PARALLEL_UPDATES = 0
 # The lock entity has the built-in integration's unique id, the bare nukiId.
-LOCK_KEY: Final = "lock"
+LOCK = NukiEntityDescription(key="lock")
 
 _LOCK_UNLOCKED_STATES = {
     LockState.UNLOCKED,
@@ -36,15 +41,10 @@ async def async_setup_entry(
     entry: NukiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    def build(hub: DeviceHub, added: set[str]) -> Iterator[NukiLockEntity]:
-        if LOCK_KEY not in added:
-            added.add(LOCK_KEY)
-            yield _lock_entity(hub)
-
-    async_add_device_entities(hass, entry, async_add_entities, build)
+    async_add_described_entities(hass, entry, async_add_entities, (LOCK,), _lock_entity)
 
 
-def _lock_entity(hub: DeviceHub) -> NukiLockEntity:
+def _lock_entity(hub: DeviceHub, description: NukiEntityDescription) -> NukiLockEntity:
     if hub.device_type.is_opener:
         return NukiOpenerEntity(hub)
     return NukiSmartLockEntity(hub)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from homeassistant.components.sensor import (
@@ -18,9 +18,14 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from nukilocal.const import DoorSensorState
 from nukilocal.models import DeviceState
 
-from .coordinator import NukiConfigEntry, NukiCoordinator
-from .entity import NukiBridgeEntity, NukiDescribedEntity, async_add_device_entities
-from .hub import DeviceHub
+from .bridge import BridgeTransport
+from .entity import (
+    NukiBridgeEntity,
+    NukiDescribedEntity,
+    NukiEntityDescription,
+    async_add_described_entities,
+)
+from .runtime import NukiConfigEntry
 
 # Read-only: the transports do all talking to the devices.
 PARALLEL_UPDATES = 0
@@ -46,9 +51,8 @@ def door_sensor_option(state: DeviceState) -> str | None:
 
 
 @dataclass(frozen=True, kw_only=True)
-class NukiSensorEntityDescription(SensorEntityDescription):
+class NukiSensorEntityDescription(SensorEntityDescription, NukiEntityDescription):
     value_fn: Callable[[DeviceState], int | str | None]
-    exists_fn: Callable[[DeviceState], bool] = lambda _: True
 
 
 DEVICE_SENSORS: tuple[NukiSensorEntityDescription, ...] = (
@@ -60,7 +64,9 @@ DEVICE_SENSORS: tuple[NukiSensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda state: state.battery_charge_state,
         # The built-in integration gives every smart lock one; openers report no level.
-        exists_fn=lambda state: state.device_type.is_lock or state.battery_charge_state is not None,
+        exists_fn=lambda hub: (
+            hub.state.device_type.is_lock or hub.state.battery_charge_state is not None
+        ),
     ),
     NukiSensorEntityDescription(
         key="door_sensor_state",
@@ -69,14 +75,14 @@ DEVICE_SENSORS: tuple[NukiSensorEntityDescription, ...] = (
         options=DOOR_SENSOR_OPTIONS,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=door_sensor_option,
-        exists_fn=lambda state: state.door_sensor_state is not None,
+        exists_fn=lambda hub: hub.state.door_sensor_state is not None,
     ),
 )
 
 
 @dataclass(frozen=True, kw_only=True)
 class NukiBridgeSensorEntityDescription(SensorEntityDescription):
-    value_fn: Callable[[NukiCoordinator], str | None]
+    value_fn: Callable[[BridgeTransport], str | None]
 
 
 BRIDGE_SENSORS: tuple[NukiBridgeSensorEntityDescription, ...] = (
@@ -84,7 +90,7 @@ BRIDGE_SENSORS: tuple[NukiBridgeSensorEntityDescription, ...] = (
         key="firmware",
         translation_key="firmware",
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda coordinator: coordinator.info.version,
+        value_fn=lambda transport: transport.info.version,
     ),
 )
 
@@ -94,19 +100,11 @@ async def async_setup_entry(
     entry: NukiConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    if isinstance(entry.runtime_data, NukiCoordinator):
-        coordinator = entry.runtime_data
+    if (transport := entry.runtime_data.bridge) is not None:
         async_add_entities(
-            NukiBridgeSensor(coordinator, description) for description in BRIDGE_SENSORS
+            NukiBridgeSensor(transport, description) for description in BRIDGE_SENSORS
         )
-
-    def build(hub: DeviceHub, added: set[str]) -> Iterator[NukiSensor]:
-        for description in DEVICE_SENSORS:
-            if description.key not in added and description.exists_fn(hub.state):
-                added.add(description.key)
-                yield NukiSensor(hub, description)
-
-    async_add_device_entities(hass, entry, async_add_entities, build)
+    async_add_described_entities(hass, entry, async_add_entities, DEVICE_SENSORS, NukiSensor)
 
 
 class NukiSensor(NukiDescribedEntity, SensorEntity):

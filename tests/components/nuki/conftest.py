@@ -162,7 +162,7 @@ async def push_url(hass: HomeAssistant, hass_client_no_auth: ClientSessionGenera
 @pytest.fixture
 def no_local_url() -> Generator[None]:
     """Home Assistant has no URL the bridge could call: updates by polling only."""
-    with patch("custom_components.nuki.coordinator.get_url", side_effect=NoURLAvailableError):
+    with patch("custom_components.nuki.push.get_url", side_effect=NoURLAvailableError):
         yield
 
 

@@ -28,6 +28,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.nuki.const import CONF_TOKEN_MODE, DOMAIN, MAX_CALLBACK_BODY
 from nukilocal.const import DeviceType, LockState, Mode, OpenerState
+from nukilocal.models import DeviceKey
 from nukilocal.sim.bridge import BridgeSimulator
 
 from .conftest import FRONT_DOOR, OPENER, TOKEN, WEBHOOK_ID
@@ -55,7 +56,7 @@ async def test_one_megabyte_body(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = await hass_client_no_auth()
-    coordinator = init_integration.runtime_data
+    coordinator = init_integration.runtime_data.bridge
     # Valid JSON that would unlock the door, padded to 1 MB: refused unread.
     body = json.dumps(
         {"nukiId": FRONT_DOOR, "deviceType": 4, "state": 3, "pad": "x" * (1 << 20)}
@@ -67,7 +68,7 @@ async def test_one_megabyte_body(
     ours = [r for r in caplog.records if r.name.startswith("custom_components.nuki")]
     assert len(ours) == 1
     assert f"larger than {MAX_CALLBACK_BODY} bytes" in ours[0].getMessage()
-    assert coordinator.callbacks_rejected == 1
+    assert coordinator.push.health.rejected == 1
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
     assert_no_tracebacks(caplog)
 
@@ -81,8 +82,8 @@ async def test_other_device_type_with_a_locks_id(
 ) -> None:
     """An opener's state under a lock's nukiId is not the lock's state."""
     client = await hass_client_no_auth()
-    coordinator = init_integration.runtime_data
-    before = coordinator.data[(FRONT_DOOR, DeviceType.SMARTLOCK_3)].state
+    coordinator = init_integration.runtime_data.bridge
+    before = coordinator.data[DeviceKey(FRONT_DOOR, opener=False)].state
     body = {
         "nukiId": FRONT_DOOR,
         "deviceType": int(DeviceType.OPENER),
@@ -93,7 +94,7 @@ async def test_other_device_type_with_a_locks_id(
     response = await client.post(WEBHOOK_PATH, json=body)
     assert response.status == 200
     await hass.async_block_till_done()
-    assert coordinator.data[(FRONT_DOOR, DeviceType.SMARTLOCK_3)].state == before
+    assert coordinator.data[DeviceKey(FRONT_DOOR, opener=False)].state == before
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
     assert hass.states.get("binary_sensor.front_door_battery").state == "off"
 
@@ -122,7 +123,7 @@ async def test_flood_of_callbacks(
 ) -> None:
     """1000 callbacks and 1000 garbage bodies in parallel batches: all counted, state right."""
     client = await hass_client_no_auth()
-    coordinator = init_integration.runtime_data
+    coordinator = init_integration.runtime_data.bridge
     lock = bridge.lock(FRONT_DOOR)
     requests = bridge.stats.total_requests
     # Debug lines of a thousand state changes would dominate the run time.
@@ -139,14 +140,14 @@ async def test_flood_of_callbacks(
         assert await asyncio.gather(*(post(body) for _ in range(20))) == [200] * 20
         expected = HaLockState.UNLOCKED if burst % 2 == 0 else HaLockState.LOCKED
         assert hass.states.get(FRONT).state == expected
-    assert coordinator.callbacks_received == 1000
+    assert coordinator.push.health.received == 1000
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
 
     caplog.clear()
     statuses = await asyncio.gather(*(post(b"{garbage" + bytes([i % 256])) for i in range(1000)))
     assert set(statuses) == {400}
-    assert coordinator.callbacks_rejected == 1000
-    warnings = [r for r in caplog.records if r.name == "custom_components.nuki.coordinator"]
+    assert coordinator.push.health.rejected == 1000
+    warnings = [r for r in caplog.records if r.name == "custom_components.nuki.push"]
     assert len(warnings) == 1000, "one line per refused body"
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
     assert bridge.stats.total_requests == requests, "callbacks cost the bridge nothing"
@@ -211,7 +212,7 @@ async def test_webhook_property_based(
 ) -> None:
     """Whatever the body: 200, 400 or 413; no traceback; devices and entities consistent."""
     client = await hass_client_no_auth()
-    coordinator = init_integration.runtime_data
+    coordinator = init_integration.runtime_data.bridge
     keys = set(coordinator.data)
     loop = asyncio.get_running_loop()
     posted: list[int] = []
@@ -238,8 +239,8 @@ async def test_webhook_property_based(
 
     await hass.async_add_executor_job(property_holds)
     assert len(posted) >= 150
-    assert coordinator.callbacks_received + coordinator.callbacks_rejected <= len(posted)
-    assert coordinator.callbacks_rejected == posted.count(400) + posted.count(413)
+    assert coordinator.push.health.received + coordinator.push.health.rejected <= len(posted)
+    assert coordinator.push.health.rejected == posted.count(400) + posted.count(413)
     assert_no_tracebacks(caplog)
 
 

@@ -45,9 +45,9 @@ async def test_undelivered_callbacks_found_polled_and_repaired(
     bridge.add_callback(f"{gone}/api/webhook/someone-elses")
     bridge.faults.failed_callback_blocks = True
     entry = await setup_integration(mock_config_entry)
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.bridge
     issue_id = f"callbacks_not_delivered_{entry.entry_id}"
-    assert coordinator.push_active
+    assert coordinator.push.health.active
     assert len(bridge.callback_urls) == 2
 
     # Two polls in a row find a move no callback reported: not a lost callback.
@@ -60,7 +60,7 @@ async def test_undelivered_callbacks_found_polled_and_repaired(
     await advance(hass)
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
     assert bridge.stats.callbacks_blocked >= 2
-    assert coordinator.callbacks_received == 0
+    assert coordinator.push.health.received == 0
 
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
@@ -69,7 +69,7 @@ async def test_undelivered_callbacks_found_polled_and_repaired(
     assert issue.translation_placeholders["ahead"] == f"0: {gone}"
     # Home Assistant's address as the bridge calls it, without the webhook id.
     assert issue.translation_placeholders["address"] == push_url
-    assert not coordinator.push_active
+    assert not coordinator.push.health.active
     assert coordinator.update_interval == POLL_INTERVAL_NO_PUSH
 
     # After the poll already planned, polls come every 30 s, also after the
@@ -87,8 +87,8 @@ async def test_undelivered_callbacks_found_polled_and_repaired(
         await client.callback_remove(0)
     await turn(hass, bridge, lock=True)
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
-    assert coordinator.callbacks_received == 1
-    assert coordinator.push_active
+    assert coordinator.push.health.received == 1
+    assert coordinator.push.health.active
     assert coordinator.update_interval == POLL_INTERVAL_PUSH
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
@@ -113,7 +113,7 @@ async def test_bridge_cannot_reach_home_assistant(
     assert issue is not None
     assert issue.translation_placeholders["ahead"] == "none"
     assert issue.translation_placeholders["address"] == unreachable
-    assert not entry.runtime_data.push_active
+    assert not entry.runtime_data.bridge.push.health.active
 
 
 @pytest.mark.usefixtures("push_url")
@@ -124,14 +124,14 @@ async def test_changes_callbacks_never_report_are_no_alarm(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """Battery drift shows in /list without a callback; that does not count."""
-    coordinator = init_integration_push.runtime_data
+    coordinator = init_integration_push.runtime_data.bridge
     lock = bridge.lock(FRONT_DOOR)
     for level in (60, 50, 40):
         # Changed behind the bridge's back: no callback for it.
         lock.battery_level = level
         await advance(hass)
         assert hass.states.get("sensor.front_door_battery").state == str(level)
-    assert coordinator.push_active
+    assert coordinator.push.health.active
     issue_id = f"callbacks_not_delivered_{init_integration_push.entry_id}"
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
@@ -144,7 +144,7 @@ async def test_one_lost_callback_is_no_alarm(
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """A poll finds a move once, yet other callbacks do arrive: push stays."""
-    coordinator = init_integration_push.runtime_data
+    coordinator = init_integration_push.runtime_data.bridge
     lock = bridge.lock(FRONT_DOOR)
     issue_id = f"callbacks_not_delivered_{init_integration_push.entry_id}"
     for _ in range(3):
@@ -152,7 +152,7 @@ async def test_one_lost_callback_is_no_alarm(
         lock.state = LockState.UNLOCKED
         await advance(hass)
         assert hass.states.get(FRONT).state == HaLockState.UNLOCKED
-        assert coordinator.push_active
+        assert coordinator.push.health.active
         assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
         # The next one arrives.
         await turn(hass, bridge, lock=True)

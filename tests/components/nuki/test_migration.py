@@ -72,7 +72,7 @@ async def test_builtin_entry_loads_unchanged_ids(
     webhook_id = entry.data[CONF_WEBHOOK_ID]
     assert len(webhook_id) == 64
     assert webhook_id != entry.entry_id
-    assert entry.runtime_data.client.token_mode is TokenMode.ENCRYPTED
+    assert entry.runtime_data.bridge.client.token_mode is TokenMode.ENCRYPTED
 
     # Idempotent: a reload keeps the same webhook id and ids.
     assert await hass.config_entries.async_reload(entry.entry_id)
@@ -91,7 +91,7 @@ async def test_plain_token_entry(
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.client.token_mode is TokenMode.PLAIN
+    assert entry.runtime_data.bridge.client.token_mode is TokenMode.PLAIN
 
 
 @pytest.mark.usefixtures("no_local_url")

@@ -19,7 +19,7 @@ from homeassistant.core import Event, HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.nuki.const import EVENT_NUKI
-from nukilocal.models import format_timestamp
+from nukilocal.models import DeviceKey, format_timestamp
 from nukilocal.sim.bridge import BridgeSimulator
 
 from .conftest import OPENER, TIME_FACTOR, TOKEN
@@ -66,11 +66,11 @@ async def delivered(hass: HomeAssistant, bridge: SlowCallbacks) -> None:
 async def test_ring_polled_before_its_late_callbacks_fires_once(
     hass: HomeAssistant, bridge: SlowCallbacks, init_integration_push: MockConfigEntry
 ) -> None:
-    coordinator = init_integration_push.runtime_data
-    assert coordinator.push_active
+    coordinator = init_integration_push.runtime_data.bridge
+    assert coordinator.push.health.active
     events: list[Event] = async_capture_events(hass, EVENT_NUKI)
     opener = bridge.opener(OPENER)
-    received = coordinator.callbacks_received
+    received = coordinator.push.health.received
 
     bridge.hold()
     opener.ring()
@@ -78,9 +78,9 @@ async def test_ring_polled_before_its_late_callbacks_fires_once(
     # The poll reads the ring, already over; none of its callbacks arrived yet.
     await coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert coordinator.callbacks_received == received
+    assert coordinator.push.health.received == received
     assert [e.data for e in events] == [RING_EVENT]
-    stamp = coordinator.data[opener.key].state.ring_action_timestamp
+    stamp = coordinator.data[DeviceKey(opener.nuki_id, opener=True)].state.ring_action_timestamp
     assert stamp is not None
 
     # Now the ring's callbacks: ringing with the same timestamp (held at the
@@ -89,7 +89,7 @@ async def test_ring_polled_before_its_late_callbacks_fires_once(
         (True, format_timestamp(stamp))
     ]
     await delivered(hass, bridge)
-    assert coordinator.callbacks_received == received + 2
+    assert coordinator.push.health.received == received + 2
     assert [e.data for e in events] == [RING_EVENT]
 
     # The next ring, by callback as usual, is one event again.
@@ -108,21 +108,21 @@ async def test_ring_polled_while_on_before_its_late_callbacks_fires_once(
     hass: HomeAssistant, bridge: SlowCallbacks, init_integration_push: MockConfigEntry
 ) -> None:
     """The same with the poll reading the ring while ringactionState is still true."""
-    coordinator = init_integration_push.runtime_data
+    coordinator = init_integration_push.runtime_data.bridge
     events: list[Event] = async_capture_events(hass, EVENT_NUKI)
     opener = bridge.opener(OPENER)
-    received = coordinator.callbacks_received
+    received = coordinator.push.health.received
 
     bridge.hold()
     opener.ring()
     await coordinator.async_refresh()
     await hass.async_block_till_done()
-    assert coordinator.data[opener.key].state.ring_action_state is True
+    assert coordinator.data[DeviceKey(opener.nuki_id, opener=True)].state.ring_action_state is True
     assert [e.data for e in events] == [RING_EVENT]
 
     await opener.wait_for(lambda d: not d.ring_action_state, timeout=WAIT)
     await delivered(hass, bridge)
-    assert coordinator.callbacks_received == received + 2
+    assert coordinator.push.health.received == received + 2
     assert [e.data for e in events] == [RING_EVENT]
     await coordinator.async_refresh()
     await hass.async_block_till_done()

@@ -102,7 +102,7 @@ async def test_token_kept_secret_through_a_whole_life(
     errors: list[HomeAssistantError] = []
     with patch("custom_components.nuki.BRIDGE_ACTION_TIMEOUT", 0.1):
         await setup_integration(entry)
-        coordinator = entry.runtime_data
+        coordinator = entry.runtime_data.bridge
 
         # Polls, commands, callbacks, and every kind of failure.
         await advance(hass)
@@ -169,7 +169,7 @@ async def test_token_kept_secret_through_a_whole_life(
     assert NEW_TOKEN not in reason
     assert SECRET not in reason
     assert SECRET not in repr(coordinator) + repr(coordinator.client)
-    assert NEW_TOKEN not in repr(entry.runtime_data.client)
+    assert NEW_TOKEN not in repr(entry.runtime_data.bridge.client)
     text = json.dumps(diagnostics)
     assert SECRET not in text
     assert WEBHOOK_ID not in text
@@ -209,7 +209,7 @@ async def test_webhook_refuses_requests_from_outside(
         hass, "http", {"http": {"use_x_forwarded_for": True, "trusted_proxies": ["127.0.0.1"]}}
     )
     await setup_integration(mock_config_entry)
-    coordinator = mock_config_entry.runtime_data
+    coordinator = mock_config_entry.runtime_data.bridge
     client = await hass_client_no_auth()
     unlock = bridge.lock(FRONT_DOOR).callback_body() | {"state": int(LockState.UNLOCKED)}
 
@@ -220,7 +220,7 @@ async def test_webhook_refuses_requests_from_outside(
         assert response.status == 200
         await hass.async_block_till_done()
         assert hass.states.get(FRONT).state == HaLockState.LOCKED
-    assert coordinator.callbacks_received == 0
+    assert coordinator.push.health.received == 0
     assert caplog.text.count("Received remote request for local webhook") == 3
 
     response = await client.post(
@@ -229,7 +229,7 @@ async def test_webhook_refuses_requests_from_outside(
     assert response.status == 200
     await hass.async_block_till_done()
     assert hass.states.get(FRONT).state == HaLockState.UNLOCKED
-    assert coordinator.callbacks_received == 1
+    assert coordinator.push.health.received == 1
 
 
 async def test_webhook_id_is_random_and_long(

@@ -120,7 +120,7 @@ async def test_soak(
     began = time.monotonic()
     rng = random.Random(SEED)
     await setup_integration(mock_config_entry)
-    coordinator = mock_config_entry.runtime_data
+    coordinator = mock_config_entry.runtime_data.bridge
     rings: list[Event] = async_capture_events(hass, EVENT_NUKI)
     front, back = bridge.lock(FRONT_DOOR), bridge.lock(BACK_DOOR)
     opener = bridge.opener(OPENER)
@@ -252,7 +252,7 @@ async def test_soak(
         "rings": opener.ring_count,
         "nuki_events": len(rings),
         "callbacks_posted": bridge.stats.callbacks_posted,
-        "callbacks_received": coordinator.callbacks_received,
+        "callbacks_received": coordinator.push.health.received,
         "bridge_requests": bridge.stats.total_requests,
         "bridge_503_sent": bridge.stats.unavailable_sent,
         "max_in_flight": bridge.stats.max_in_flight,

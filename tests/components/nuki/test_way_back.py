@@ -226,7 +226,7 @@ async def test_builtin_after_entry_of_this_integration(
     assert entry.data[CONF_TOKEN_MODE] == "hashed"
     assert entry.data[CONF_WEBHOOK_ID] == data[CONF_WEBHOOK_ID]
     await set_up(hass, entry, builtin=False)
-    assert entry.runtime_data.client.token_mode is TokenMode.HASHED
+    assert entry.runtime_data.bridge.client.token_mode is TokenMode.HASHED
     assert entity_registry.async_get(FRONT).unique_id == str(FRONT_DOOR)
     assert hass.states.get(f"{FRONT}_2") is None
     assert hass.states.get(FRONT).state == HaLockState.UNLOCKED

@@ -22,7 +22,8 @@ from homeassistant.helpers.event import async_track_state_change_event
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nuki.const import CONF_LOCK_ID, DOMAIN
-from custom_components.nuki.hub import DeviceHub, async_get_data
+from custom_components.nuki.hub import DeviceHub
+from custom_components.nuki.hubs import async_get_data
 from nukilocal.const import DoorSensorState
 from nukilocal.models import hex_id
 from nukilocal.sim.clock import SimClock

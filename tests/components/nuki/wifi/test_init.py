@@ -11,7 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nuki.const import DOMAIN
 from custom_components.nuki.diagnostics import async_get_config_entry_diagnostics
-from custom_components.nuki.hub import async_get_data
+from custom_components.nuki.hubs import async_get_data
 from nukilocal.const import LockState
 from nukilocal.sim.bridge import BridgeSimulator
 from nukilocal.sim.devices import SimSmartLock
@@ -28,7 +28,7 @@ async def test_unload_and_reload(
     sim_lock: SimSmartLock,
     wifilock: WifiLockSimulator,
 ) -> None:
-    transport = init_lock.runtime_data
+    transport = init_lock.runtime_data.mqtt
     assert await hass.config_entries.async_unload(init_lock.entry_id)
     await hass.async_block_till_done()
     assert init_lock.state is ConfigEntryState.NOT_LOADED

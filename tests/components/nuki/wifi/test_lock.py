@@ -200,7 +200,7 @@ async def test_commands(
     assert seen[-1] == final, seen
     assert moved == moves
     assert wifilock.commands_received == 1
-    assert init_lock.runtime_data.commands_sent == 1
+    assert init_lock.runtime_data.mqtt.commands_sent == 1
 
 
 async def test_lock_n_go_and_full_lock(
@@ -266,7 +266,7 @@ async def test_refused(
     assert caught.value.translation_placeholders["code"] == name
     assert name in str(caught.value)
     assert wifilock.commands_received == 1
-    assert init_lock.runtime_data.commands_refused == 1
+    assert init_lock.runtime_data.mqtt.commands_refused == 1
     if prepare == "jam":
         # 254 is published while the motor is blocked, then the bolt settles.
         assert HaLockState.JAMMED in seen
@@ -307,14 +307,14 @@ async def test_timeout_outcome_unknown_not_resent(
     sim_lock: SimSmartLock,
     wifilock: WifiLockSimulator,
 ) -> None:
-    init_lock.runtime_data.command_timeout = 0.3
+    init_lock.runtime_data.mqtt.command_timeout = 0.3
     wifilock.stop_answering()
     with record_states(hass, LOCK) as seen, pytest.raises(HomeAssistantError) as caught:
         await call(hass, SERVICE_UNLOCK)
     assert caught.value.translation_key == "mqtt_outcome_unknown"
     assert "not sent again" in str(caught.value)
     assert wifilock.commands_received == 1
-    assert init_lock.runtime_data.commands_unanswered == 1
+    assert init_lock.runtime_data.mqtt.commands_unanswered == 1
     # The transition shown while waiting is gone again; nothing moved.
     assert seen == [HaLockState.UNLOCKING, HaLockState.LOCKED]
     assert sim_lock.state is LockState.LOCKED
@@ -332,7 +332,7 @@ async def test_command_while_offline_not_sent(
     wifilock.go_offline()
     await wait_for_state(hass, LOCK, STATE_UNAVAILABLE)
     await call(hass, SERVICE_UNLOCK)
-    assert init_lock.runtime_data.commands_sent == 0
+    assert init_lock.runtime_data.mqtt.commands_sent == 0
     wifilock.go_online()
     await wait_for_state(hass, LOCK, HaLockState.LOCKED)
     assert wifilock.commands_received == 0
@@ -350,4 +350,4 @@ async def test_commands_one_at_a_time(
     await asyncio.gather(first, second)
     await wait_for_state(hass, LOCK, HaLockState.LOCKED)
     assert wifilock.commands_received == 2
-    assert init_lock.runtime_data.commands_refused == 0
+    assert init_lock.runtime_data.mqtt.commands_refused == 0

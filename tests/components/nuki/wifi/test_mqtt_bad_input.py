@@ -159,7 +159,7 @@ async def test_garbage_before_and_after_set_up(
         await stranger.publish(topic_name, payload, retain=True)
         await delivered.until(topic_name)
     entry = await setup_lock()
-    transport = entry.runtime_data
+    transport = entry.runtime_data.mqtt
     # Set up from the lock's good topics; the garbage retained beside them is ignored.
     assert hass.states.get(LOCK).state == HaLockState.LOCKED
     assert transport.own_discovery == {}

@@ -33,7 +33,7 @@ from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nuki.const import DOMAIN, EVENT_NUKI, SERVICE_FULL_LOCK
-from custom_components.nuki.coordinator import OPENING
+from custom_components.nuki.hub import OPENING
 from nukilocal.const import LockAction, LockState
 from nukilocal.mqtt.protocol import CommandRequest, Topic, topic
 from nukilocal.sim.devices import SimSmartLock
@@ -126,7 +126,7 @@ async def test_broker_restart_unavailable_then_back_by_itself(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Unavailable while the broker is gone (nothing is known); live again after it returns."""
-    transport = init_lock.runtime_data
+    transport = init_lock.runtime_data.mqtt
     actions = lock_actions(sim_lock)
     broker_gone = asyncio.Event()
 
@@ -200,13 +200,13 @@ async def test_broker_restarts_twice_resubscribed_each_time(
         sim_lock.set_state(state)
         expected = HaLockState.UNLOCKED if state is LockState.UNLOCKED else HaLockState.LOCKED
         await wait_for_state(hass, LOCK, expected)
-    events_before = init_lock.runtime_data.events_received
+    events_before = init_lock.runtime_data.mqtt.events_received
     event = hass.async_create_task(next_event(hass, EVENT_NUKI))
     await wifilock.press_button(None)
     assert (await event).data["action"] is not None
     await hass.async_block_till_done()
     # One subscription per topic: the event arrived once.
-    assert init_lock.runtime_data.events_received == events_before + 1
+    assert init_lock.runtime_data.mqtt.events_received == events_before + 1
     assert_no_tracebacks(caplog)
 
 
@@ -257,7 +257,7 @@ async def test_command_on_the_wire_when_broker_dies_never_delivered_late(
     assert actions == [LockAction.LOCK]
     assert wifilock.commands_received == 1
     assert sim_lock.state is LockState.LOCKED
-    assert init_lock.runtime_data.commands_sent == 2
+    assert init_lock.runtime_data.mqtt.commands_sent == 2
     assert_no_tracebacks(caplog)
 
 
@@ -270,7 +270,7 @@ async def test_broker_stops_while_the_lock_moves(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Carried out, answer lost with the broker: unknown at once (not after 30 s), once only."""
-    transport = init_lock.runtime_data
+    transport = init_lock.runtime_data.mqtt
     actions = lock_actions(sim_lock)
     # At real motor speed the lock is still moving when the broker goes.
     sim_lock.clock.time_factor = 1.0
@@ -301,7 +301,7 @@ async def test_unanswered_commands_each_reported_none_repeated(
     wifilock: WifiLockSimulator,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    transport = init_lock.runtime_data
+    transport = init_lock.runtime_data.mqtt
     transport.command_timeout = 0.2
     actions = lock_actions(sim_lock)
     wifilock.stop_answering()
@@ -334,7 +334,7 @@ async def test_queued_command_not_sent_after_the_last_will(
 ) -> None:
     """MQTT-only lock: one command waits for its answer, a second waits its turn; then the
     last will. The first is unknown, the second is refused unsent; none is delivered later."""
-    transport = init_lock.runtime_data
+    transport = init_lock.runtime_data.mqtt
     actions = lock_actions(sim_lock)
     wifilock.stop_answering()
     # Seen where the lock receives it, not by a subscription of Home Assistant's.
@@ -404,7 +404,7 @@ async def test_overlapping_commands_one_at_a_time_each_answered(
     )
     assert wire == [Topic.LOCK_ACTION, Topic.COMMAND_RESPONSE] * len(services)
     assert wifilock.commands_received == len(services)
-    transport = init_lock.runtime_data
+    transport = init_lock.runtime_data.mqtt
     assert transport.commands_sent == len(services)
     assert transport.commands_refused == transport.commands_unanswered == 0
     assert_no_tracebacks(caplog)

@@ -100,7 +100,7 @@ async def test_broker_passwords_never_shown(
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    transport = entry.runtime_data
+    transport = entry.runtime_data.mqtt
 
     # Life: a move, a command, a refusal, an unanswered command, a broker restart.
     sim_lock.set_state(LockState.UNLOCKED)

@@ -48,7 +48,7 @@ async def test_no_issue_without_discovery(
     wifilock.lock.set_battery(level=55)
     await wait_for_state(hass, "sensor.maison_battery", "55")
     assert issue_registry.async_get_issue(DOMAIN, ISSUE_ID) is None
-    assert entry.runtime_data.own_discovery == {}
+    assert entry.runtime_data.mqtt.own_discovery == {}
 
 
 async def test_issue_removed_on_unload(

@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.nuki.compat import PER_ENTRY_DEVICES
 from custom_components.nuki.const import DOMAIN, POLL_INTERVAL_PUSH
-from custom_components.nuki.hub import async_get_data
+from custom_components.nuki.hubs import async_get_data
 from nukilocal.models import hex_id
 from nukilocal.sim.bridge import BridgeSimulator
 from nukilocal.sim.devices import SimSmartLock

@@ -1,0 +1,304 @@
+"""One bridge: callbacks first, a rare ``/list`` poll as the safety net, commands out.
+
+The transport of a bridge entry. It keeps the bridge's own picture of its
+devices (``data``, one :class:`~nukilocal.models.Device` per
+:class:`~nukilocal.models.DeviceKey`) and reports every callback and every poll
+of a device to that device's listener, the device hub (hub.py). It does not
+decide what a report means for an entity; the hub does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from http import HTTPStatus
+from typing import Any, Protocol
+
+from aiohttp import web
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from nukilocal.client import BridgeClient
+from nukilocal.const import LockAction, OpenerAction
+from nukilocal.exceptions import NukiAuthError, NukiError, NukiOutcomeUnknownError
+from nukilocal.models import BridgeInfo, CallbackUpdate, Device, DeviceKey, DeviceState
+
+from .const import (
+    DOMAIN,
+    MAX_CALLBACK_BODY,
+    POLL_INTERVAL_NO_PUSH,
+    POLL_INTERVAL_PUSH,
+    VERIFY_AFTER_COMMAND,
+)
+from .push import BridgePush
+from .rings import ReportSource
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class BridgeListener(Protocol):
+    """What the transport tells about one device (the device hub listens)."""
+
+    def bridge_reported(self, old: Device | None, new: Device, source: ReportSource) -> None:
+        """A callback or a poll reported the device (changed or not)."""
+
+    def bridge_availability_changed(self) -> None:
+        """The bridge started or stopped answering."""
+
+
+def _moved(old: DeviceState, new: DeviceState) -> bool:
+    """A change every bridge reports by callback (not battery drift or the like)."""
+    return (old.state, old.mode, old.door_sensor_state) != (
+        new.state,
+        new.mode,
+        new.door_sensor_state,
+    )
+
+
+def _comparable(state: DeviceState) -> DeviceState:
+    """The fields whose change a bridge callback would have reported.
+
+    Timestamps and state names only echo other fields, and ringactionState
+    resets by itself.
+    """
+    return replace(
+        state,
+        timestamp=None,
+        state_name=None,
+        door_sensor_state_name=None,
+        ring_action_state=None,
+    )
+
+
+class BridgeTransport(DataUpdateCoordinator[dict[DeviceKey, Device]]):
+    """Every device of one bridge as the bridge reports it; commands to them."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry[Any],
+        client: BridgeClient,
+        info: BridgeInfo,
+        webhook_id: str,
+    ) -> None:
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"Nuki bridge {info.bridge_id}",
+            update_interval=POLL_INTERVAL_NO_PUSH,
+        )
+        self.client = client
+        self.info = info
+        self.bridge_id = info.bridge_id
+        self.webhook_id = webhook_id
+        self.push = BridgePush(hass, entry, client, info.bridge_id, webhook_id, self._push_changed)
+        self.polls = 0
+        # Callbacks applied per device: tells a poll that one overtook it.
+        self._callback_counts: Counter[DeviceKey] = Counter()
+        self._device_listeners: dict[DeviceKey, BridgeListener] = {}
+        self._was_available = True
+        # Set by a poll until its reports went out: the devices as before it.
+        self._poll_previous: dict[DeviceKey, Device] | None = None
+        self._verify_unsub: CALLBACK_TYPE | None = None
+        self._verify_forced = False
+        self._verify_wanted: list[Callable[[], bool]] = []
+        self._check_task: asyncio.Task[None] | None = None
+        self.async_add_listener(self._async_updated)
+
+    # -- listeners ----------------------------------------------------------------
+
+    @callback
+    def async_add_device_listener(self, key: DeviceKey, listener: BridgeListener) -> CALLBACK_TYPE:
+        self._device_listeners[key] = listener
+
+        @callback
+        def remove() -> None:
+            if self._device_listeners.get(key) is listener:
+                del self._device_listeners[key]
+
+        return remove
+
+    def device_available(self, key: DeviceKey) -> bool:
+        return self.last_update_success and self.data is not None and key in self.data
+
+    @callback
+    def _async_updated(self) -> None:
+        """After every poll (and callback): tell the devices what the poll read."""
+        if self.last_update_success != self._was_available:
+            self._was_available = self.last_update_success
+            for listener in list(self._device_listeners.values()):
+                listener.bridge_availability_changed()
+        previous, self._poll_previous = self._poll_previous, None
+        if previous is None or not self.last_update_success:
+            return
+        for key, device in (self.data or {}).items():
+            if (device_listener := self._device_listeners.get(key)) is not None:
+                device_listener.bridge_reported(previous.get(key), device, "poll")
+
+    def _push_changed(self, active: bool) -> None:
+        # Takes effect when the next poll is scheduled.
+        self.update_interval = POLL_INTERVAL_PUSH if active else POLL_INTERVAL_NO_PUSH
+
+    # -- polling --------------------------------------------------------------
+
+    async def _async_update_data(self) -> dict[DeviceKey, Device]:
+        callbacks_before = self._callback_counts.copy()
+        try:
+            devices = await self.client.list_devices()
+        except NukiAuthError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN,
+                translation_key="invalid_auth",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        except NukiError as err:
+            # An unreachable bridge may be rebooting and forget our callback:
+            # check it on the first poll that gets through.
+            self.push.check_needed = True
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self.polls += 1
+        previous = self.data or {}
+        data: dict[DeviceKey, Device] = {}
+        unreported_change = moved = False
+        for device in devices:
+            old = previous.get(device.key)
+            if (
+                old is not None
+                and self._callback_counts[device.key] != callbacks_before[device.key]
+            ):
+                # A callback arrived while /list was on its way: the answer may
+                # predate it, so the state stays as the callback left it.
+                data[device.key] = replace(device, state=old.state)
+                continue
+            if old is not None:
+                state = old.state.merged_with(device.state)
+                unreported_change |= _comparable(state) != _comparable(old.state)
+                moved |= _moved(old.state, state)
+                device = replace(device, state=state)
+            data[device.key] = device
+        if self.push.note_poll(unreported_change=unreported_change, moved=moved):
+            self._async_schedule_check()
+        # Reported to the devices' listeners once the data is in place.
+        self._poll_previous = previous
+        return data
+
+    @callback
+    def _async_schedule_check(self) -> None:
+        # Not awaited by the poll: callbacks arriving while it runs must build
+        # on this poll's data, not be overwritten by it afterwards.
+        if self._check_task is None or self._check_task.done():
+            assert self.config_entry is not None
+            self._check_task = self.config_entry.async_create_background_task(
+                self.hass, self._async_check(), f"Nuki bridge {self.bridge_id} callback check"
+            )
+
+    async def _async_check(self) -> None:
+        await self.push.async_check()
+        try:
+            # /info as rarely as the callback check: about hourly with push.
+            self.info = await self.client.info()
+        except NukiError as err:
+            _LOGGER.debug("Could not read /info of bridge %s: %s", self.bridge_id, err)
+            return
+        self.async_update_listeners()
+
+    # -- push ---------------------------------------------------------------------
+
+    async def async_handle_webhook(
+        self, hass: HomeAssistant, webhook_id: str, request: web.Request
+    ) -> web.Response:
+        """A bridge callback: apply it at once; refuse bodies that are not one."""
+        body = await request.content.read(MAX_CALLBACK_BODY + 1)
+        if len(body) > MAX_CALLBACK_BODY:
+            self.push.note_rejected(f"body larger than {MAX_CALLBACK_BODY} bytes")
+            return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+        try:
+            update = CallbackUpdate.from_dict(json.loads(body))
+        except (ValueError, RecursionError, NukiError) as err:
+            self.push.note_rejected(str(err))
+            return web.Response(status=HTTPStatus.BAD_REQUEST)
+        self.async_apply_callback(update)
+        return web.Response(status=HTTPStatus.OK)
+
+    def _match(self, update: CallbackUpdate) -> DeviceKey | None:
+        """The device a callback is for; without a type, the only one with its id."""
+        if update.key is not None:
+            return update.key if self.data and update.key in self.data else None
+        matches = [key for key in self.data or {} if key.nuki_id == update.nuki_id]
+        return matches[0] if len(matches) == 1 else None
+
+    @callback
+    def async_apply_callback(self, update: CallbackUpdate) -> None:
+        if self.data is None:
+            return
+        key = self._match(update)
+        if key is None:
+            _LOGGER.debug("Callback for unknown device %s ignored", update.nuki_id)
+            return
+        old = self.data[key]
+        self._callback_counts[key] += 1
+        self.push.note_callback(dt_util.utcnow())
+        new = replace(old, state=old.state.merged_with(update.state_of(old.device_type)))
+        self.async_set_updated_data({**self.data, key: new})
+        if (listener := self._device_listeners.get(key)) is not None:
+            listener.bridge_reported(old, new, "callback")
+
+    # -- commands -----------------------------------------------------------------
+
+    async def async_send(self, key: DeviceKey, action: LockAction | OpenerAction) -> None:
+        """Send one action and wait for the bridge's answer; errors are the library's."""
+        device = self.data[key]
+        try:
+            await self.client.lock_action(device.nuki_id, device.device_type, action)
+        except NukiOutcomeUnknownError:
+            # The device may have moved: learn where it is.
+            self.async_verify_later(force=True)
+            raise
+        if not self.push.health.active:
+            self.async_verify_later(force=True)
+
+    @property
+    def verify_scheduled(self) -> bool:
+        """A /list to learn a command's result is due."""
+        return self._verify_unsub is not None
+
+    @callback
+    def async_verify_later(
+        self, *, force: bool = False, wanted: Callable[[], bool] | None = None
+    ) -> None:
+        """Read /list soon: always when ``force``, else if ``wanted()`` still says so then."""
+        self._verify_forced |= force
+        if wanted is not None:
+            self._verify_wanted.append(wanted)
+        if self._verify_unsub is None:
+            self._verify_unsub = async_call_later(
+                self.hass, VERIFY_AFTER_COMMAND, self._async_verify
+            )
+
+    async def _async_verify(self, _now: datetime) -> None:
+        self._verify_unsub = None
+        forced, self._verify_forced = self._verify_forced, False
+        # With push working, callbacks usually reported the result already.
+        wanted, self._verify_wanted = self._verify_wanted, []
+        if forced or any(still() for still in wanted):
+            await self.async_refresh()
+
+    async def async_shutdown(self) -> None:
+        if self._verify_unsub is not None:
+            self._verify_unsub()
+            self._verify_unsub = None
+        await super().async_shutdown()
