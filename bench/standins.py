@@ -8,23 +8,21 @@ and no clock to reconcile.
 Each bridge has four devices (two smart locks of different generations, a
 Smart Door and an opener) and reports final states only by callback, as real
 bridges mostly do. Every API request is recorded with its time and status by
-a middleware placed in front of the stand-in's own, so 503s it answers itself
-are seen too.
+an interceptor at the stand-in's "arrival" stage (its public extension API),
+so 503s it answers itself are seen too.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
 
 from aiohttp import web
 
 from nukilocal.const import DeviceType, DoorSensorState, LockState
-from nukilocal.sim import BridgeSimulator, SimDevice, SimOpener, SimSmartLock
-from nukilocal.sim.bridge import CONTROL_PREFIX
+from nukilocal.sim import ApiCall, BridgeSimulator, SimDevice, SimOpener, SimSmartLock
 from nukilocal.sim.config import DEFAULT_HARDWARE_ID, DEFAULT_SERVER_ID, DEFAULT_TOKEN
 
 TOKEN: Final = DEFAULT_TOKEN
@@ -33,8 +31,6 @@ FRONT_DOOR: Final = 1015571181
 BACK_DOOR: Final = 437991291
 SMART_DOOR: Final = 512345678
 OPENER: Final = 930999314
-
-type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 @dataclass(slots=True, frozen=True)
@@ -110,23 +106,20 @@ class BenchBridge:
         self.actions_started = 0
         for device in self.sim.devices:
             device.add_action_listener(self._on_action)
-        # Outermost, so the stand-in's own 503 answers pass through it too.
-        self.sim.app.middlewares.insert(0, self._record)
+        # On arrival, so the stand-in's own 503 answers pass through it too.
+        self.sim.add_interceptor(self._record, stage="arrival")
 
-    @web.middleware
-    async def _record(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith(CONTROL_PREFIX):
-            return await handler(request)
+    async def _record(self, call: ApiCall) -> web.StreamResponse:
         status = 0
         try:
-            response = await handler(request)
+            response = await call.proceed()
             status = response.status
             return response
         except web.HTTPException as err:
             status = err.status
             raise
         finally:
-            self.requests.append(RequestRecord(time.monotonic(), request.path, status))
+            self.requests.append(RequestRecord(time.monotonic(), call.path, status))
 
     def _on_action(self, device: SimDevice, event: object) -> None:
         self.actions_started += 1

@@ -5,8 +5,9 @@ What ``nuki sim --mqtt`` runs, plus what the stack needs on top:
 - one JSON line on stdout once everything listens, with the ports the OS
   chose (``--port 0``), so a parent never guesses;
 - routes for what only a Wi-Fi lock has (its keypad and button report who
-  did what as ``lockActionEvent``), next to the bridge's ``/sim/...`` control
-  routes and with the same token rule:
+  did what as ``lockActionEvent``), added with the stand-in's public
+  ``add_routes`` next to its ``/sim/...`` control routes, with the same token
+  rule (and like them outside the bridge's API: not counted, not serialised):
   ``/demo/keypad?nukiId=&action=1&authId=&codeId=&source=1``,
   ``/demo/button?nukiId=&action=2&presses=1``.
 
@@ -21,7 +22,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import secrets
 import signal
 import sys
 from typing import Any
@@ -29,10 +29,9 @@ from typing import Any
 from aiohttp import web
 
 from nukilocal.const import DeviceType, KeypadSource, LockAction
-from nukilocal.sim import BridgeSimulator, SimSmartLock, default_devices
+from nukilocal.sim import BridgeSimulator, Handler, SimSmartLock, default_devices
 from nukilocal.sim.broker import EmbeddedBroker
 from nukilocal.sim.config import DEFAULT_TOKEN
-from nukilocal.sim.control import TOKEN_HEADER
 from nukilocal.sim.wifilock import WifiLockSimulator
 
 _LOGGER = logging.getLogger("demo.standins")
@@ -42,24 +41,18 @@ WIFI_TYPES = (DeviceType.SMARTLOCK_3, DeviceType.SMARTLOCK_ULTRA)
 
 
 class WifiControl:
-    """HTTP routes for the Wi-Fi locks' own hardware (keypad, button)."""
+    """HTTP routes for the Wi-Fi locks' own hardware (keypad, button).
 
-    def __init__(self, token: str, locks: dict[int, WifiLockSimulator]) -> None:
-        self.token = token
+    The bridge stand-in checks the token (``add_routes``, ``require_token``).
+    """
+
+    def __init__(self, locks: dict[int, WifiLockSimulator]) -> None:
         self.locks = locks
 
-    def install(self, app: web.Application) -> None:
-        for name, handler in (("keypad", self.keypad), ("button", self.button)):
-            app.router.add_get(f"/demo/{name}", handler)
-            app.router.add_post(f"/demo/{name}", handler)
+    def routes(self) -> dict[str, Handler]:
+        return {"/demo/keypad": self.keypad, "/demo/button": self.button}
 
     def _lock(self, request: web.Request) -> WifiLockSimulator:
-        given = request.query.get("token") or request.headers.get(TOKEN_HEADER) or ""
-        if not secrets.compare_digest(given.encode(), self.token.encode()):
-            raise web.HTTPUnauthorized(
-                text=json.dumps({"success": False, "message": "bad token"}),
-                content_type="application/json",
-            )
         try:
             lock = self.locks.get(int(request.query["nukiId"]))
         except (KeyError, ValueError):
@@ -114,7 +107,7 @@ async def run(args: argparse.Namespace) -> int:
         )
         locks: dict[int, WifiLockSimulator] = {}
         # Routes must be added before the bridge's web app starts (and freezes).
-        WifiControl(args.token, locks).install(sim.app)
+        sim.add_routes(WifiControl(locks).routes(), require_token=True)
         await sim.start()
         stack.push_async_callback(sim.stop)
         broker = EmbeddedBroker(args.host, args.mqtt_port)

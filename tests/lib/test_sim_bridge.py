@@ -166,8 +166,14 @@ async def test_lock_action_nowait_answers_at_once(
     status, data = await call(http, bridge_sim, "/lockAction", **params)
     assert (status, data["success"]) == (200, True)
     assert lock.state is LockState.LOCKING
-    # The lock is busy: a second action is refused, as the device would.
+    # The lock is busy: with the radio "exclusive" (the default) the bridge answers 503.
     lock.clock.time_factor = 0.01
+    status, data = await call(
+        http, bridge_sim, "/lockAction", nukiId=FRONT_DOOR, deviceType=4, action=1
+    )
+    assert (status, data) == (503, "HTTP 503 Unavailable")
+    # With "parallel" the bridge passes it on and the device refuses it.
+    bridge_sim.radio = "parallel"
     status, data = await call(
         http, bridge_sim, "/lockAction", nukiId=FRONT_DOOR, deviceType=4, action=1
     )

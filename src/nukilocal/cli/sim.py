@@ -21,6 +21,7 @@ from ..sim import BridgeSimulator, SimSmartLock, load_config
 from ..sim.broker import EmbeddedBroker
 from ..sim.config import DEFAULT_TOKEN, BridgeConfig
 from ..sim.control import SimControlClient
+from ..sim.radio import RADIO_MODES
 from ..sim.wifilock import WifiLockSimulator
 
 console = Console(highlight=False)
@@ -33,6 +34,11 @@ WIFI_TYPES = (DeviceType.SMARTLOCK_3, DeviceType.SMARTLOCK_ULTRA)
 
 
 def register(subparsers: SubParsers) -> None:
+    _register_sim(subparsers)
+    _register_ctl(subparsers)
+
+
+def _register_sim(subparsers: SubParsers) -> None:
     sim = subparsers.add_parser(
         "sim",
         help="run a Nuki Bridge stand-in (and Wi-Fi locks on MQTT) until interrupted",
@@ -50,6 +56,12 @@ def register(subparsers: SubParsers) -> None:
     )
     sim.add_argument("--software", action="store_true", help="behave as a software bridge")
     sim.add_argument(
+        "--radio",
+        choices=RADIO_MODES,
+        help="exclusive (default): while a device's action runs, other action requests get "
+        "503; parallel: actions of different devices run at the same time",
+    )
+    sim.add_argument(
         "--mqtt",
         nargs="?",
         const=EMBEDDED,
@@ -62,6 +74,8 @@ def register(subparsers: SubParsers) -> None:
     )
     sim.set_defaults(func=_run_sim)
 
+
+def _register_ctl(subparsers: SubParsers) -> None:
     ctl = subparsers.add_parser("ctl", help="act on a running stand-in's physical world and faults")
     ctl.add_argument(
         "--url",
@@ -98,7 +112,16 @@ def register(subparsers: SubParsers) -> None:
     actions.add_parser("button", help="press the bridge's button (for /auth)")
     reboot = actions.add_parser("reboot", help="reboot the bridge")
     reboot.add_argument("--forget-callbacks", action="store_true")
-    faults = actions.add_parser("faults", help="inject faults into the next requests")
+    _register_faults(actions.add_parser("faults", help="inject faults into the next requests"))
+    actions.add_parser("stats", help="requests per endpoint, highest in flight, 503s sent")
+    radio = actions.add_parser(
+        "radio", help="show or switch the radio model (exclusive or parallel actions)"
+    )
+    radio.add_argument("mode", nargs="?", choices=RADIO_MODES)
+    ctl.set_defaults(func=_run_ctl)
+
+
+def _register_faults(faults: argparse.ArgumentParser) -> None:
     faults.add_argument("--force503", type=int)
     faults.add_argument("--latency", type=float)
     faults.add_argument("--hang", type=float)
@@ -121,8 +144,6 @@ def register(subparsers: SubParsers) -> None:
         help="a callback that fails keeps the state change from the callbacks after it",
     )
     faults.add_argument("--clear", action="store_true")
-    actions.add_parser("stats", help="requests per endpoint, highest in flight, 503s sent")
-    ctl.set_defaults(func=_run_ctl)
 
 
 def _bridge_config(args: argparse.Namespace) -> BridgeConfig:
@@ -137,6 +158,8 @@ def _bridge_config(args: argparse.Namespace) -> BridgeConfig:
         config.time_factor = args.time_factor
     if args.software:
         config.bridge_type = BridgeType.SOFTWARE
+    if args.radio is not None:
+        config.radio = args.radio
     if not TOKEN_MIN_LENGTH <= len(config.token) <= TOKEN_MAX_LENGTH:
         raise NukiError(
             f"the token must be {TOKEN_MIN_LENGTH} to {TOKEN_MAX_LENGTH} characters long"
@@ -176,6 +199,7 @@ async def _run_sim(args: argparse.Namespace) -> int:
             bridge_type=config.bridge_type,
             hardware_id=config.hardware_id,
             server_id=config.server_id,
+            radio=config.radio,
         )
         await sim.start()
         stack.push_async_callback(sim.stop)
@@ -197,7 +221,7 @@ async def _run_sim(args: argparse.Namespace) -> int:
                     wifi[device.nuki_id] = f"nuki/{hex_id(device.nuki_id)}"
         console.print(
             f"Nuki Bridge stand-in ({config.bridge_type.name.lower()}, id "
-            f"{hex_id(config.hardware_id)}) listening on {sim.base_url}"
+            f"{hex_id(config.hardware_id)}, radio {sim.radio}) listening on {sim.base_url}"
         )
         console.print(_devices_table(sim, wifi))
         console.print(
@@ -250,5 +274,9 @@ async def _run_ctl(args: argparse.Namespace) -> int:
                 )
         elif command == "stats":
             result = await ctl.stats()
+        elif command == "radio":
+            if args.mode is not None:
+                await ctl.set_radio(args.mode)
+            result = await ctl.radio()
     console.print_json(json.dumps(result) if result is not None else '{"ok": true}')
     return 0

@@ -8,6 +8,7 @@
       "bridgeType": 1,                  // 1 hardware, 2 software
       "hardwareId": 1013065235, "serverId": 1754925342,
       "timeFactor": 1.0,                // 0.01 runs every duration 100 times faster
+      "radio": "exclusive",             // or "parallel": see nukilocal.sim.radio
       "devices": [
         {"nukiId": 1015571181, "deviceType": 4, "name": "Front door",
          "firmwareVersion": "4.2.6", "state": 1,
@@ -35,6 +36,7 @@ from typing import Any
 
 from ..const import BridgeType, DeviceType, DoorSensorState, LockState, Mode, OpenerState
 from .devices import LOCK_N_GO_WAIT_SECONDS, RTO_TIMEOUT_SECONDS, SimDevice, SimOpener, SimSmartLock
+from .radio import DEFAULT_RADIO, RadioMode, radio_mode
 
 DEFAULT_TOKEN = "abc123def456"
 DEFAULT_HARDWARE_ID = 1013065235
@@ -84,6 +86,7 @@ class BridgeConfig:
     hardware_id: int = DEFAULT_HARDWARE_ID
     server_id: int = DEFAULT_SERVER_ID
     time_factor: float = 1.0
+    radio: RadioMode = DEFAULT_RADIO
     devices: list[SimDevice] = field(default_factory=default_devices)
 
 
@@ -152,6 +155,7 @@ def config_from_dict(data: dict[str, Any]) -> BridgeConfig:
     config.hardware_id = int(data.get("hardwareId", config.hardware_id))
     config.server_id = int(data.get("serverId", config.server_id))
     config.time_factor = float(data.get("timeFactor", config.time_factor))
+    config.radio = radio_mode(str(data.get("radio", config.radio)))
     if "devices" in data:
         if not isinstance(data["devices"], list):
             raise ValueError("devices is a JSON array")

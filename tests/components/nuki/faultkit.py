@@ -3,7 +3,8 @@
 :class:`ObservedBridge` is the bridge stand-in plus a record of every API
 request it received (path and raw query string, as on the wire) and events a
 test can wait for: a request to a path has started, the bridge is idle again.
-Nothing of the stand-in's behaviour changes.
+It only watches, through the stand-in's public interceptor API (stage
+"arrival": every API request, the 503s the stand-in answers itself too).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.nuki.const import POLL_INTERVAL_NO_PUSH, POLL_INTERVAL_PUSH
-from nukilocal.sim.bridge import CONTROL_PREFIX, BridgeSimulator, Handler
+from nukilocal.sim import ApiCall, BridgeSimulator
 from nukilocal.sim.devices import SimDevice
 
 # Loggers whose records the fault tests police.
@@ -40,16 +41,14 @@ class ObservedBridge(BridgeSimulator):
         self._idle.set()
         self._started: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
         super().__init__(*args, **kwargs)
+        self.add_interceptor(self._observe, stage="arrival")
 
-    @web.middleware
-    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith(CONTROL_PREFIX):
-            return await super()._middleware(request, handler)
-        self.queries.append((request.path, request.query_string))
+    async def _observe(self, call: ApiCall) -> web.StreamResponse:
+        self.queries.append((call.path, call.query_string))
         self._idle.clear()
-        self._started[request.path].set()
+        self._started[call.path].set()
         try:
-            return await super()._middleware(request, handler)
+            return await call.proceed()
         finally:
             if self.stats.in_flight == 0:
                 self._idle.set()

@@ -423,9 +423,10 @@ class StaleListBridge(ObservedBridge):
         self.computed = asyncio.Event()
         self.release = asyncio.Event()
         self.hold = False
+        self.add_interceptor(self._hold_list, paths="/list")
 
-    async def _list(self, request: web.Request) -> web.StreamResponse:
-        response = await super()._list(request)
+    async def _hold_list(self, call) -> web.StreamResponse:
+        response = await call.proceed()
         if self.hold:
             self.computed.set()
             await self.release.wait()

@@ -154,11 +154,15 @@ class FlakyCallbackListBridge(BridgeSimulator):
 
     failures = 1
 
-    async def _callback_list(self, request: web.Request) -> web.StreamResponse:
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_interceptor(self._flaky, paths="/callback/list")
+
+    async def _flaky(self, call) -> web.StreamResponse:
         if self.failures > 0:
             self.failures -= 1
             return web.Response(text='{"callbacks": [', content_type="application/json")
-        return await super()._callback_list(request)
+        return await call.proceed()
 
 
 async def test_registration_failure_falls_back_to_polling(
@@ -254,10 +258,11 @@ class HangingCallbackListBridge(BridgeSimulator):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.release = asyncio.Event()
+        self.add_interceptor(self._hang, paths="/callback/list")
 
-    async def _callback_list(self, request: web.Request) -> web.StreamResponse:
+    async def _hang(self, call) -> web.StreamResponse:
         await self.release.wait()
-        return await super()._callback_list(request)
+        return await call.proceed()
 
 
 async def test_registration_timeout_does_not_block_setup(
