@@ -39,6 +39,7 @@ from .const import (
     POLL_INTERVAL_PUSH,
     VERIFY_AFTER_COMMAND,
 )
+from .identity import async_update_bridge
 from .push import BridgePush
 from .rings import ReportSource
 
@@ -53,6 +54,9 @@ class BridgeListener(Protocol):
 
     def bridge_availability_changed(self) -> None:
         """The bridge started or stopped answering."""
+
+    def bridge_info_changed(self) -> None:
+        """``/info`` told something new (firmware, signal strengths)."""
 
 
 def _moved(old: DeviceState, new: DeviceState) -> bool:
@@ -210,11 +214,16 @@ class BridgeTransport(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         await self.push.async_check()
         try:
             # /info as rarely as the callback check: about hourly with push.
-            self.info = await self.client.info()
+            info = await self.client.info()
         except NukiError as err:
             _LOGGER.debug("Could not read /info of bridge %s: %s", self.bridge_id, err)
             return
-        self.async_update_listeners()
+        if info != self.info:
+            self.info = info
+            async_update_bridge(self.hass, self.bridge_id, info)
+            self.async_update_listeners()
+            for listener in list(self._device_listeners.values()):
+                listener.bridge_info_changed()
 
     # -- push ---------------------------------------------------------------------
 
@@ -270,6 +279,22 @@ class BridgeTransport(DataUpdateCoordinator[dict[DeviceKey, Device]]):
             raise
         if not self.push.health.active:
             self.async_verify_later(force=True)
+
+    def signal_strength(self, key: DeviceKey) -> int | None:
+        """The bridge's Bluetooth signal of a device (dBm) as ``/info`` last told it."""
+        for result in self.info.scan_results:
+            if DeviceKey.of(result.nuki_id, result.device_type) == key:
+                return result.rssi
+        return None
+
+    async def async_restart(self) -> None:
+        """Reboot the bridge (``/reboot``); push is checked again when it answers."""
+        await self.client.reboot()
+        self.push.check_needed = True
+
+    async def async_check_firmware(self) -> None:
+        """Ask the bridge to look for a firmware update (``/fwupdate``)."""
+        await self.client.fw_update()
 
     @property
     def verify_scheduled(self) -> bool:

@@ -29,8 +29,9 @@ from nukilocal.models import DeviceState
 from nukilocal.mqtt.protocol import describe_command_response
 
 from .bridge import BridgeTransport
+from .commands import TRANSPORT_MQTT
 from .const import DOMAIN
-from .hub import TRANSPORT_MQTT, DeviceHub
+from .hub import DeviceHub
 from .hubs import async_get_data
 from .identity import bridge_device_info
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
@@ -40,6 +40,7 @@ from nukilocal.exceptions import NukiConnectionError
 from nukilocal.models import Device, DeviceKey, DeviceState
 from nukilocal.mqtt.protocol import LockActionEvent, MqttLock
 
+from .commands import TRANSPORT_BRIDGE, TRANSPORT_MQTT, DeviceCommands, Transport
 from .const import DOMAIN, EVENT_NUKI, EVENT_TYPE_LOCK_ACTION, EVENT_TYPE_RING
 from .identity import DeviceFacts, DeviceIdentity, async_update_facts, device_info
 from .rings import ReportSource, RingTrack
@@ -47,16 +48,6 @@ from .rings import ReportSource, RingTrack
 if TYPE_CHECKING:
     from .bridge import BridgeTransport
     from .mqtt_lock import MqttLockTransport
-
-type Transport = Literal["mqtt", "bridge"]
-
-TRANSPORT_MQTT: Final = "mqtt"
-TRANSPORT_BRIDGE: Final = "bridge"
-
-# Transitions shown from the moment a command is sent until the device moves.
-LOCKING: Final = "locking"
-UNLOCKING: Final = "unlocking"
-OPENING: Final = "opening"
 
 
 def _changed_fields(old: DeviceState | None, new: DeviceState) -> dict[str, Any]:
@@ -68,16 +59,6 @@ def _changed_fields(old: DeviceState | None, new: DeviceState) -> dict[str, Any]
         and (value := getattr(new, f.name)) is not None
         and (old is None or getattr(old, f.name) != value)
     }
-
-
-@dataclass(slots=True)
-class PendingCommand:
-    """A command sent whose result the device has not shown yet."""
-
-    transition: str
-    via: Transport
-    # The transport answered (the bridge carried it out, or accepted it).
-    answered: bool = False
 
 
 @dataclass(slots=True)
@@ -112,7 +93,7 @@ class DeviceHub:
         self.mqtt: MqttLockTransport | None = None
         self.mqtt_unsubscribe: CALLBACK_TYPE = lambda: None
         self._on_change = on_change
-        self._pending: PendingCommand | None = None
+        self.commands = DeviceCommands(self.async_notify)
         self._rings = RingTrack()
         # What the entities last showed: availability, transition.
         self._view: tuple[bool, str | None] | None = None
@@ -184,11 +165,11 @@ class DeviceHub:
     @property
     def transition(self) -> str | None:
         """Shown from the moment a command is sent until the device moves."""
-        return self._pending.transition if self._pending is not None else None
+        return self.commands.transition
 
     @property
     def pending(self) -> bool:
-        return self._pending is not None
+        return self.commands.pending
 
     @property
     def facts(self) -> DeviceFacts:
@@ -251,20 +232,13 @@ class DeviceHub:
             updated = replace(updated, device_type=device_type)
         if updated.state != current.state or updated.mode != current.mode:
             # The device moved: from now on its own state says what it does.
-            self._pending = None
+            self.commands.device_moved()
         self.state = updated
 
     @callback
     def bridge_reported(self, old: Device | None, new: Device, source: ReportSource) -> None:
         """A bridge callback or poll: fold in what changed, settle a command, count a ring."""
-        pending = self._pending
-        if (
-            pending is not None
-            and pending.via == TRANSPORT_BRIDGE
-            and (source == "callback" or pending.answered)
-        ):
-            # The bridge reported the device after the command: its state is the result.
-            self._pending = None
+        self.commands.bridge_reported(by_callback=source == "callback")
         old_state = old.state if old is not None else None
         changed = old is None or new != old
         if new.state != old_state:
@@ -286,6 +260,10 @@ class DeviceHub:
     @callback
     def bridge_availability_changed(self) -> None:
         self._async_notify_if_shown_changed()
+
+    @callback
+    def bridge_info_changed(self) -> None:
+        self.async_notify()
 
     @callback
     def mqtt_availability_changed(self, available: bool) -> None:
@@ -342,37 +320,21 @@ class DeviceHub:
     async def _async_run(
         self, action: LockAction | OpenerAction, transition: str | None, *, mqtt: bool
     ) -> None:
-        pending = None
-        if transition is not None:
-            via: Transport = TRANSPORT_MQTT if mqtt else TRANSPORT_BRIDGE
-            pending = self._pending = PendingCommand(transition, via)
-            self.async_notify()
-        try:
-            if mqtt:
-                assert self.mqtt is not None
-                await self.mqtt.async_send(LockAction(action))
-            else:
-                assert self.bridge is not None
-                await self.bridge.transport.async_send(self.key, action)
-        except BaseException:
-            self._async_drop(pending)
-            raise
-        if pending is None or self._pending is not pending:
-            return
         if mqtt:
-            # The lock answered after its motor stopped: its state topics came first.
-            self._async_drop(pending)
+            transport = self.mqtt
+            assert transport is not None
+            await self.commands.async_run(
+                lambda: transport.async_send(LockAction(action)), transition, TRANSPORT_MQTT
+            )
             return
-        pending.answered = True
-        if self.bridge is not None:
-            # With push working, a callback usually reported the result already.
-            self.bridge.transport.async_verify_later(wanted=lambda: self._pending is pending)
-
-    @callback
-    def _async_drop(self, pending: PendingCommand | None) -> None:
-        if pending is not None and self._pending is pending:
-            self._pending = None
-            self.async_notify()
+        link = self.bridge
+        assert link is not None
+        await self.commands.async_run(
+            lambda: link.transport.async_send(self.key, action),
+            transition,
+            TRANSPORT_BRIDGE,
+            lambda still_pending: link.transport.async_verify_later(wanted=still_pending),
+        )
 
 
 def lock_action_attributes(event: LockActionEvent) -> dict[str, Any]:

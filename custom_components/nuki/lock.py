@@ -11,6 +11,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from nukilocal.const import LockAction, LockState, OpenerAction
 
+from .commands import LOCKING, OPENING, UNLOCKING
 from .entity import (
     NukiEntity,
     NukiEntityDescription,
@@ -18,7 +19,7 @@ from .entity import (
     nuki_command,
     nuki_mqtt_command,
 )
-from .hub import LOCKING, OPENING, UNLOCKING, DeviceHub
+from .hub import DeviceHub
 from .runtime import NukiConfigEntry
 
 _LOGGER = logging.getLogger(__name__)

@@ -32,8 +32,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.nuki.commands import OPENING
 from custom_components.nuki.const import DOMAIN, EVENT_NUKI, SERVICE_FULL_LOCK
-from custom_components.nuki.hub import OPENING
 from nukilocal.const import LockAction, LockState
 from nukilocal.mqtt.protocol import CommandRequest, Topic, topic
 from nukilocal.sim.devices import SimSmartLock
