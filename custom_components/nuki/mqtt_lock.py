@@ -3,16 +3,19 @@
 Home Assistant already holds a broker connection; a second one (the library's
 ``MqttLockClient``) would double traffic and break when the broker allows one
 login per user. This module is the thin transport: it subscribes to one lock's
-topics with ``mqtt.async_subscribe``, feeds every message through the library's
-sans-I/O :func:`~nukilocal.mqtt.protocol.parse_message`, and publishes commands
-with ``mqtt.async_publish``. What a topic or code means lives in the library.
+topics with ``mqtt.async_subscribe``, hands every message to the library's
+sans-I/O :class:`~nukilocal.mqtt.session.MqttLockSession`, publishes commands
+with ``mqtt.async_publish`` and waits for their answers. What a message means,
+which answer belongs to which command and when a command has to fail is the
+session's business; Home Assistant's (listeners, availability log, the repair
+issue) is this module's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from homeassistant.components import mqtt
@@ -21,34 +24,31 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 
 from nukilocal.const import CommandResponse, LockAction
-from nukilocal.exceptions import NukiConnectionError, NukiOutcomeUnknownError
+from nukilocal.exceptions import NukiConnectionError
 from nukilocal.models import hex_id
 from nukilocal.mqtt.protocol import (
-    CommandResult,
-    DiscoveryMessage,
+    COMMAND_PUBLISH_QOS,
+    DEFAULT_COMMAND_TIMEOUT,
     DiscoverySuffix,
     LockActionEvent,
-    LockUpdate,
     MqttLock,
     check_command_response,
-    command_timeout_error,
     discovery_topic,
     encode_lock_action,
     lock_filter,
-    parse_message,
 )
+from nukilocal.mqtt.session import MqttLockSession, SessionUpdate
 
-from .const import DOMAIN, ISSUE_LOCK_DISCOVERY, MQTT_COMMAND_TIMEOUT, MQTT_RETAINED_TIMEOUT
+from .const import DOMAIN, ISSUE_LOCK_DISCOVERY, MQTT_RETAINED_TIMEOUT
 
 _LOGGER = logging.getLogger(__name__)
 
-# At most once, not the protocol's QoS 2: Home Assistant keeps one paho session
-# across reconnects, and paho re-sends unacknowledged QoS 1/2 messages after
-# reconnecting. A command whose outcome was already reported unknown (broker
-# gone before its PUBCOMP) would then reach the lock seconds or minutes later.
-# Without message expiry (MQTT 5 only, not in mqtt.async_publish) QoS 0 is the
-# only way to guarantee it is never delivered late.
-COMMAND_PUBLISH_QOS = 0
+# Commands go at COMMAND_PUBLISH_QOS (0): at most once, not the protocol's QoS 2.
+# Home Assistant keeps one paho session across reconnects, and paho re-sends
+# unacknowledged QoS 1/2 messages after reconnecting. A command whose outcome was
+# already reported unknown (broker gone before its PUBCOMP) would then reach the
+# lock seconds or minutes later. Without message expiry (MQTT 5 only, not in
+# mqtt.async_publish) QoS 0 is the only way to guarantee it is never delivered late.
 
 
 class MqttListener(Protocol):
@@ -87,19 +87,14 @@ async def async_read_lock(
 ) -> MqttLock | None:
     """What the broker has retained about a lock; ``None`` when it knows nothing."""
     timeout = MQTT_RETAINED_TIMEOUT if timeout is None else timeout
-    lock = MqttLock(nuki_id=nuki_id)
-    seen = False
+    session = MqttLockSession(nuki_id)
     complete = asyncio.Event()
 
     @callback
     def handle(message: mqtt.ReceiveMessage) -> None:
-        nonlocal lock, seen
-        parsed = parse_message(message.topic, _payload(message))
-        if isinstance(parsed, LockUpdate) and parsed.nuki_id == nuki_id:
-            seen = True
-            lock = lock.apply(parsed)
-            if _complete_for_flow(lock):
-                complete.set()
+        session.receive(message.topic, message.payload, retained=message.retain)
+        if _complete_for_flow(session.lock):
+            complete.set()
 
     unsubscribe = await mqtt.async_subscribe(hass, lock_filter(nuki_id), handle, encoding=None)
     try:
@@ -109,12 +104,7 @@ async def async_read_lock(
         _LOGGER.debug("Broker has only part of lock %s's topics", hex_id(nuki_id))
     finally:
         unsubscribe()
-    return lock if seen else None
-
-
-def _payload(message: mqtt.ReceiveMessage) -> bytes | str:
-    payload = message.payload
-    return payload if isinstance(payload, bytes | str) else str(payload)
+    return session.lock if session.reported else None
 
 
 class MqttLockTransport:
@@ -125,26 +115,47 @@ class MqttLockTransport:
         self.entry_id = entry_id
         self.nuki_id = nuki_id
         self.hex_id = hex_id(nuki_id)
-        self.lock = MqttLock(nuki_id=nuki_id)
+        self._session = MqttLockSession(nuki_id)
         self._listeners: list[MqttListener] = []
-        self.command_timeout = MQTT_COMMAND_TIMEOUT
+        self.command_timeout = DEFAULT_COMMAND_TIMEOUT
         self.broker_connected = mqtt.is_connected(hass)
         # Availability as last logged (None: not known yet).
         self._was_available: bool | None = None
-        self.own_discovery: dict[str, dict[str, Any]] = {}
-        self.commands_sent = 0
-        self.commands_refused = 0
-        self.commands_unanswered = 0
-        self.events_received = 0
         self._command_lock = asyncio.Lock()
-        self._pending: asyncio.Future[CommandResponse] | None = None
+        self._answer: asyncio.Future[CommandResponse] | None = None
         self._unsubscribe: list[CALLBACK_TYPE] = []
         self._ready = asyncio.Event()
+
+    @property
+    def lock(self) -> MqttLock:
+        """Everything the lock has published about itself."""
+        return self._session.lock
 
     @property
     def available(self) -> bool:
         """The broker connection is up and the lock says it is connected."""
         return self.broker_connected and self.lock.connected is True
+
+    @property
+    def own_discovery(self) -> Mapping[str, dict[str, Any]]:
+        """The lock's own discovery configs by ``<component>/<suffix>``."""
+        return self._session.discovery_configs()
+
+    @property
+    def commands_sent(self) -> int:
+        return self._session.commands_sent
+
+    @property
+    def commands_refused(self) -> int:
+        return self._session.commands_refused
+
+    @property
+    def commands_unanswered(self) -> int:
+        return self._session.commands_unanswered
+
+    @property
+    def events_received(self) -> int:
+        return self._session.events_received
 
     @property
     def issue_id(self) -> str:
@@ -170,20 +181,14 @@ class MqttLockTransport:
         self._unsubscribe.append(
             mqtt.async_subscribe_connection_status(self.hass, self._async_connection_changed)
         )
-        self._unsubscribe.append(
-            await mqtt.async_subscribe(
-                self.hass, lock_filter(self.nuki_id), self._async_handle, encoding=None
-            )
-        )
-        # The exact topics, not homeassistant/+/+/config: that would bring in
-        # every discovery config on the broker.
-        for suffix in DiscoverySuffix:
+        # The exact discovery topics, not homeassistant/+/+/config: that would
+        # bring in every discovery config on the broker.
+        topics = [lock_filter(self.nuki_id)]
+        topics += [discovery_topic(self.nuki_id, suffix) for suffix in DiscoverySuffix]
+        for topic_filter in topics:
             self._unsubscribe.append(
                 await mqtt.async_subscribe(
-                    self.hass,
-                    discovery_topic(self.nuki_id, suffix),
-                    self._async_handle,
-                    encoding=None,
+                    self.hass, topic_filter, self._async_handle, encoding=None
                 )
             )
         try:
@@ -199,41 +204,39 @@ class MqttLockTransport:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
-        self._fail_pending("the integration was unloaded before the lock answered")
+        failed = self._session.fail_command("the integration was unloaded before the lock answered")
+        self._async_apply(SessionUpdate(failed=failed))
         ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
 
     # -- messages ----------------------------------------------------------------
 
     @callback
     def _async_handle(self, message: mqtt.ReceiveMessage) -> None:
-        parsed = parse_message(message.topic, _payload(message))
-        if parsed is None or parsed.nuki_id != self.nuki_id:
-            return
-        if isinstance(parsed, LockUpdate):
-            old = self.lock
-            self.lock = new = old.apply(parsed)
-            if new is not old:
-                if new.name != old.name and self.own_discovery:
-                    # Retained topics arrive in any order: name the lock in the issue.
-                    self._async_update_issue()
-                if new.connected is False:
-                    self._fail_pending("the lock went offline before it answered")
-                self._async_lock_changed(old, new)
-            if not self._ready.is_set() and _complete_for_setup(new):
-                self._ready.set()
-        elif isinstance(parsed, CommandResult):
-            self._async_command_result(parsed, retained=message.retain)
-        elif isinstance(parsed, LockActionEvent):
-            if message.retain:
-                # Someone retained an event: it happened at some unknown time.
-                _LOGGER.debug("Ignoring retained lockActionEvent of %s", self.hex_id)
-                return
-            self.events_received += 1
+        update = self._session.receive(message.topic, message.payload, retained=message.retain)
+        self._async_apply(update)
+        if update.event is not None:
             for listener in list(self._listeners):
-                listener.mqtt_lock_action_event(parsed)
-        elif isinstance(parsed, DiscoveryMessage):
-            self._async_discovery(parsed)
-        # Our own commands come back as CommandRequest: nothing to do.
+                listener.mqtt_lock_action_event(update.event)
+        if update.discovery_changed:
+            self._async_update_issue()
+        if not self._ready.is_set() and _complete_for_setup(self.lock):
+            self._ready.set()
+
+    @callback
+    def _async_apply(self, update: SessionUpdate) -> None:
+        """The lock's change and the outstanding command's end, as the session decided."""
+        old, new = update.old, update.new
+        if old is not None and new is not None and new.name != old.name and self.own_discovery:
+            # Retained topics arrive in any order: name the lock in the issue.
+            self._async_update_issue()
+        future = self._answer
+        if future is not None and not future.done():
+            if update.failed is not None:
+                future.set_exception(update.failed.error)
+            elif update.answer is not None:
+                future.set_result(update.answer.code)
+        if old is not None and new is not None:
+            self._async_lock_changed(old, new)
 
     @callback
     def _async_log_availability(self) -> None:
@@ -268,38 +271,17 @@ class MqttLockTransport:
         self.broker_connected = connected
         self._async_log_availability()
         if not connected:
-            self._fail_pending("the connection to the MQTT broker dropped before the lock answered")
-            if self.lock.connected is not None:
-                # Unknown until the retained topic arrives again on resubscription.
-                old = self.lock
-                self.lock = replace(old, connected=None)
-                self._async_lock_changed(old, self.lock)
+            # connected becomes unknown until the retained topic arrives again.
+            update = self._session.connection_lost()
+            self._async_apply(update)
+            if update.lock_changed:
                 return
         for listener in list(self._listeners):
             listener.mqtt_availability_changed(self.available)
 
     @callback
-    def _async_command_result(self, result: CommandResult, *, retained: bool) -> None:
-        future = self._pending
-        if retained or future is None or future.done():
-            _LOGGER.debug(
-                "commandResponse %s of %s answers no command of ours", result.code, self.hex_id
-            )
-            return
-        future.set_result(result.code)
-
-    @callback
-    def _async_discovery(self, message: DiscoveryMessage) -> None:
-        key = f"{message.component}/{message.suffix}"
-        if message.config is None:
-            self.own_discovery.pop(key, None)
-        else:
-            self.own_discovery[key] = message.config
-        self._async_update_issue()
-
-    @callback
     def _async_update_issue(self) -> None:
-        if self.own_discovery:
+        if count := len(self.own_discovery):
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,
@@ -310,18 +292,13 @@ class MqttLockTransport:
                 translation_placeholders={
                     "name": self.lock.name or self.hex_id,
                     "lock_id": self.hex_id,
-                    "count": str(len(self.own_discovery)),
+                    "count": str(count),
                 },
             )
         else:
             ir.async_delete_issue(self.hass, DOMAIN, self.issue_id)
 
     # -- commands ----------------------------------------------------------------
-
-    def _fail_pending(self, reason: str) -> None:
-        future = self._pending
-        if future is not None and not future.done():
-            future.set_exception(NukiOutcomeUnknownError(f"{reason}; not re-sent"))
 
     async def async_send(self, action: LockAction) -> None:
         """Publish ``lockAction`` and wait for its ``commandResponse``.
@@ -332,14 +309,16 @@ class MqttLockTransport:
         """
         command = encode_lock_action(self.nuki_id, action)
         async with self._command_lock:
-            if not self.available:
+            if not self.broker_connected:
                 raise NukiConnectionError(
                     f"lock {self.hex_id} is not connected to the MQTT broker;"
                     f" {command.topic} {command.payload} not sent"
                 )
+            # Refused unless the lock is known to be connected.
+            self._session.begin(command)
             future: asyncio.Future[CommandResponse] = self.hass.loop.create_future()
             # Set before publishing: the answer can arrive before publish returns.
-            self._pending = future
+            self._answer = future
             try:
                 try:
                     await mqtt.async_publish(
@@ -353,23 +332,17 @@ class MqttLockTransport:
                     raise NukiConnectionError(
                         f"{command.topic} {command.payload} not sent: {err}"
                     ) from err
-                self.commands_sent += 1
+                self._session.command_published()
                 try:
                     async with asyncio.timeout(self.command_timeout):
                         code = await future
                 except TimeoutError as err:
-                    self.commands_unanswered += 1
-                    raise command_timeout_error(
-                        self.nuki_id, command, self.command_timeout
-                    ) from err
+                    raise self._session.command_timed_out(command, self.command_timeout) from err
             finally:
-                if self._pending is future:
-                    self._pending = None
-        try:
-            check_command_response(self.nuki_id, command, code)
-        except Exception:
-            self.commands_refused += 1
-            raise
+                self._session.end_command(command)
+                if self._answer is future:
+                    self._answer = None
+        check_command_response(self.nuki_id, command, code)
 
     def diagnostics(self) -> dict[str, Any]:
         return {

@@ -127,6 +127,8 @@ class OpenerAction(_TolerantIntEnum):
 
 
 class DoorSensorState(_TolerantIntEnum):
+    # The lock has no door sensor (reported by several peers; not in the bridge's table).
+    UNAVAILABLE = 0
     DEACTIVATED = 1
     DOOR_CLOSED = 2
     DOOR_OPENED = 3
@@ -158,7 +160,8 @@ class Trigger(_TolerantIntEnum):
     """Who or what started a lock action (MQTT ``lockActionEvent``)."""
 
     SYSTEM = 0
-    MANUAL = 1
+    # "(reserved)" in the MQTT specification's table (the Bluetooth API calls it manual).
+    RESERVED = 1
     BUTTON = 2
     AUTOMATIC = 3
     AUTO_LOCK = 6

@@ -251,6 +251,7 @@ class DeviceState:
     @property
     def has_door_sensor(self) -> bool:
         return self.door_sensor_state is not None and self.door_sensor_state not in (
+            DoorSensorState.UNAVAILABLE,
             DoorSensorState.DEACTIVATED,
         )
 

@@ -148,7 +148,7 @@ async def test_knob_cancels_motor_and_reports_manual_action(lock: SimSmartLock) 
     lock.turn_knob(lock=True)
     assert await waiting is CommandResponse.CANCELED
     assert lock.state is LockState.LOCKED
-    assert [e.payload for e in events] == ["1,0,0,0,0", f"2,{int(Trigger.MANUAL)},0,0,0"]
+    assert [e.payload for e in events] == ["1,0,0,0,0", f"2,{int(Trigger.RESERVED)},0,0,0"]
 
 
 async def test_physical_world_changes_notify(lock: SimSmartLock) -> None:

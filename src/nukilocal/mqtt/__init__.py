@@ -1,9 +1,11 @@
-"""Nuki's MQTT API (Smart Lock 3.0 Pro and 4th generation over Wi-Fi).
+"""Nuki's MQTT API (Smart Lock 3.0 Pro and 4th generation over Wi-Fi, newer locks over Thread).
 
-:mod:`.protocol` (topics and payloads, sans-I/O) needs only the base install;
-:class:`MqttLockClient` and :func:`parse_broker_url` live in :mod:`.client`,
-which needs aiomqtt (``pip install 'nukilocal[mqtt]'``) and is imported on first
-use of those names, so that ``import nukilocal.mqtt.protocol`` works without it.
+:mod:`.protocol` (topics and payloads) and :mod:`.session` (one lock's
+conversation: state, the outstanding command, events) are sans-I/O and need
+only the base install. :class:`MqttLockClient` and :func:`parse_broker_url`
+live in :mod:`.client`, which needs aiomqtt (``pip install 'nukilocal[mqtt]'``)
+and is imported on first use of those names, so that
+``import nukilocal.mqtt.protocol`` works without it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .protocol import (
     ACTION_NAMES,
+    DEFAULT_COMMAND_TIMEOUT,
     CommandRequest,
     CommandResponseInfo,
     CommandResult,
@@ -29,11 +32,13 @@ from .protocol import (
     discovery_topic,
     encode_lock_action,
     encode_simple,
+    normalize_payload,
     parse_lock_action_event,
     parse_lock_id,
     parse_message,
     topic,
 )
+from .session import MqttLockSession, PendingFailure, SessionUpdate
 
 if TYPE_CHECKING:
     from .client import MqttLockClient, parse_broker_url
@@ -52,6 +57,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "ACTION_NAMES",
+    "DEFAULT_COMMAND_TIMEOUT",
     "CommandRequest",
     "CommandResponseInfo",
     "CommandResult",
@@ -63,6 +69,9 @@ __all__ = [
     "Message",
     "MqttLock",
     "MqttLockClient",
+    "MqttLockSession",
+    "PendingFailure",
+    "SessionUpdate",
     "Topic",
     "check_command_response",
     "command_timeout_error",
@@ -70,6 +79,7 @@ __all__ = [
     "discovery_topic",
     "encode_lock_action",
     "encode_simple",
+    "normalize_payload",
     "parse_broker_url",
     "parse_lock_action_event",
     "parse_lock_id",

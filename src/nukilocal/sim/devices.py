@@ -595,7 +595,7 @@ class SimSmartLock(SimDevice):
         self._action_started(
             ActionEvent(
                 action=int(LockAction.LOCK if lock else LockAction.UNLOCK),
-                trigger=Trigger.MANUAL,
+                trigger=Trigger.RESERVED,
             )
         )
         self._set_state(LockState.LOCKED if lock else LockState.UNLOCKED)

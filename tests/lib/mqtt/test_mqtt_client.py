@@ -193,6 +193,35 @@ async def _fake_lock(url: str, code: int, ready: asyncio.Event) -> None:
             await lock.publish(topic(LOCK_ID, Topic.COMMAND_RESPONSE), str(code), qos=0)
 
 
+async def test_qos0_command_reaches_a_lock_subscribed_at_qos2(
+    mosquitto: Mosquitto, make_client: ClientFactory
+) -> None:
+    """The lock subscribes to lockAction at QoS 2; the client publishes at QoS 0.
+
+    The broker delivers at the lower of the two, so the command arrives, at most
+    once, and is never kept in a session to be delivered late.
+    """
+    received: asyncio.Future[aiomqtt.Message] = asyncio.get_running_loop().create_future()
+    async with aiomqtt.Client(mosquitto.host, mosquitto.port) as lock:
+        await lock.subscribe(topic(LOCK_ID, Topic.LOCK_ACTION), qos=2)
+
+        async def answer() -> None:
+            async for message in lock.messages:
+                received.set_result(message)
+                # Like the lock: its answer at QoS 2.
+                await lock.publish(topic(LOCK_ID, Topic.COMMAND_RESPONSE), "0", qos=2)
+                return
+
+        answering = asyncio.create_task(answer())
+        client = await make_client(mosquitto.url())
+        info = await client.send_action(LOCK_ID, LockAction.UNLATCH, timeout=5)
+        await asyncio.wait_for(answering, 5)
+    assert info.success
+    message = received.result()
+    assert message.qos == 0
+    assert message.payload == b"3"
+
+
 @pytest.mark.parametrize("code", [*CommandResponse, 0x99])
 async def test_every_command_response_code(
     embedded_broker_url: str, make_client: ClientFactory, code: int

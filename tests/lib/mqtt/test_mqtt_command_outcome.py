@@ -64,6 +64,8 @@ def test_timeout_error_says_not_resent() -> None:
         ("90,2,0,0,2", "button_without_action", "button"),
         ("80,0,7,0,1", "fob_without_action", "system"),
         ("6,172,0,0,0", "full_lock", "mqtt"),
+        # "(reserved)" in the MQTT specification's table, not "manual".
+        ("1,1,0,0,0", "unlock", "reserved"),
         ("42,200,0,0,0", "unknown", "unknown_200"),
     ],
 )
@@ -73,6 +75,14 @@ def test_event_names(payload: str, action: str, trigger: str) -> None:
     assert event.action_name == action
     assert event.trigger_name == trigger
     assert event.action_name in ACTION_NAMES
+
+
+def test_trigger_1_is_reserved() -> None:
+    event = parse_lock_action_event(LOCK_ID, "2,1,0,0,0")
+    assert event is not None
+    assert event.trigger is Trigger.RESERVED
+    assert event.trigger_description == "(reserved)"
+    assert event.description == "lock by (reserved)"
 
 
 def test_action_names_cover_every_action() -> None:

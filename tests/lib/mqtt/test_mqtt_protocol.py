@@ -100,6 +100,8 @@ def test_simple_commands() -> None:
         ("batteryChargeState", "18", "battery_charge_state", 18),
         ("keypadBatteryCritical", "false", "keypad_battery_critical", False),
         ("doorsensorState", "240", "door_sensor_state", DoorSensorState.TAMPERED),
+        # 0: the lock has no door sensor.
+        ("doorsensorState", "0", "door_sensor_state", DoorSensorState.UNAVAILABLE),
         ("doorsensorBatteryCritical", "true", "door_sensor_battery_critical", True),
         (
             "timestamp",
@@ -116,6 +118,16 @@ def test_state_topics_fill_the_shared_state_model(
     assert isinstance(message, LockUpdate)
     assert message.state is not None
     assert getattr(message.state, field) == value
+
+
+def test_door_sensor_state_0_means_no_door_sensor() -> None:
+    message = parse_message("nuki/3C8862ED/doorsensorState", b"0")
+    assert isinstance(message, LockUpdate)
+    assert message.state is not None
+    assert message.state.door_sensor_state is DoorSensorState.UNAVAILABLE
+    assert DoorSensorState(0).is_known
+    assert not message.state.has_door_sensor
+    assert message.state.door_open is None
 
 
 def test_mqtt_only_facts() -> None:
