@@ -27,9 +27,14 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from nukilocal.client import BridgeClient
+from nukilocal.client import DEFAULT_ACTION_TIMEOUT, BridgeClient
 from nukilocal.const import LockAction, OpenerAction
-from nukilocal.exceptions import NukiAuthError, NukiError, NukiOutcomeUnknownError
+from nukilocal.exceptions import (
+    NukiAuthError,
+    NukiBridgeBusyError,
+    NukiError,
+    NukiOutcomeUnknownError,
+)
 from nukilocal.models import BridgeInfo, CallbackUpdate, Device, DeviceKey, DeviceState
 
 from .const import (
@@ -44,6 +49,9 @@ from .push import BridgePush
 from .rings import ReportSource
 
 _LOGGER = logging.getLogger(__name__)
+
+# How long an action refused while others run waits for one of them to finish.
+RADIO_WAIT = DEFAULT_ACTION_TIMEOUT
 
 
 class BridgeListener(Protocol):
@@ -117,6 +125,9 @@ class BridgeTransport(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         self._verify_forced = False
         self._verify_wanted: list[Callable[[], bool]] = []
         self._check_task: asyncio.Task[None] | None = None
+        # Devices whose accepted (nowait) action has no result yet.
+        self._running: set[DeviceKey] = set()
+        self._radio_free = asyncio.Event()
         self.async_add_listener(self._async_updated)
 
     # -- listeners ----------------------------------------------------------------
@@ -268,17 +279,59 @@ class BridgeTransport(DataUpdateCoordinator[dict[DeviceKey, Device]]):
 
     # -- commands -----------------------------------------------------------------
 
-    async def async_send(self, key: DeviceKey, action: LockAction | OpenerAction) -> None:
-        """Send one action and wait for the bridge's answer; errors are the library's."""
+    async def async_send(self, key: DeviceKey, action: LockAction | OpenerAction) -> bool:
+        """Send one action; True when the bridge only accepted it and the result is to come.
+
+        While callbacks work the bridge is asked not to wait for the device
+        (``nowait``): its one request slot is free again at once, and the
+        device's callbacks bring the result; the caller tells
+        :meth:`action_finished` when it has it. Without callbacks the bridge
+        answers once the device is done. Errors are the library's.
+        """
         device = self.data[key]
+        nowait = self.push.health.active
+        while True:
+            # Set by the next action_finished, also one during this request.
+            radio_free = self._radio_free
+            try:
+                await self.client.lock_action(
+                    device.nuki_id, device.device_type, action, wait=not nowait
+                )
+            except NukiBridgeBusyError:
+                # A bridge whose radio runs one device at a time answers 503
+                # while another device's accepted action still runs: it was not
+                # executed, so it is sent again once one of those is done.
+                if not nowait or not await self._async_wait_for_radio(key, radio_free):
+                    raise
+                continue
+            except NukiOutcomeUnknownError:
+                # The device may have moved: learn where it is.
+                self.async_verify_later(force=True)
+                raise
+            break
+        if not nowait:
+            self.async_verify_later(force=True)
+            return False
+        self._running.add(key)
+        return True
+
+    @callback
+    def action_finished(self, key: DeviceKey) -> None:
+        """The result of ``key``'s accepted action is known (or never will be)."""
+        self._running.discard(key)
+        self._radio_free.set()
+        self._radio_free = asyncio.Event()
+
+    async def _async_wait_for_radio(self, key: DeviceKey, radio_free: asyncio.Event) -> bool:
+        """Until an accepted action of another device is done; False if none ran."""
+        if not radio_free.is_set() and not self._running - {key}:
+            return False
         try:
-            await self.client.lock_action(device.nuki_id, device.device_type, action)
-        except NukiOutcomeUnknownError:
-            # The device may have moved: learn where it is.
-            self.async_verify_later(force=True)
-            raise
-        if not self.push.health.active:
-            self.async_verify_later(force=True)
+            async with asyncio.timeout(RADIO_WAIT):
+                await radio_free.wait()
+        except TimeoutError:
+            return False
+        return True
 
     def signal_strength(self, key: DeviceKey) -> int | None:
         """The bridge's Bluetooth signal of a device (dBm) as ``/info`` last told it."""

@@ -40,7 +40,14 @@ from nukilocal.exceptions import NukiConnectionError
 from nukilocal.models import Device, DeviceKey, DeviceState
 from nukilocal.mqtt.protocol import LockActionEvent, MqttLock
 
-from .commands import TRANSPORT_BRIDGE, TRANSPORT_MQTT, DeviceCommands, Transport
+from .commands import (
+    TRANSPORT_BRIDGE,
+    TRANSPORT_MQTT,
+    BridgeAction,
+    DeviceCommands,
+    PendingCommand,
+    Transport,
+)
 from .const import DOMAIN, EVENT_NUKI, EVENT_TYPE_LOCK_ACTION, EVENT_TYPE_RING
 from .identity import DeviceFacts, DeviceIdentity, async_update_facts, device_info
 from .rings import ReportSource, RingTrack
@@ -238,7 +245,7 @@ class DeviceHub:
     @callback
     def bridge_reported(self, old: Device | None, new: Device, source: ReportSource) -> None:
         """A bridge callback or poll: fold in what changed, settle a command, count a ring."""
-        self.commands.bridge_reported(by_callback=source == "callback")
+        self.commands.bridge_reported(new.state, by_callback=source == "callback")
         old_state = old.state if old is not None else None
         changed = old is None or new != old
         if new.state != old_state:
@@ -305,36 +312,67 @@ class DeviceHub:
     async def async_command(
         self, action: LockAction | OpenerAction, transition: str | None
     ) -> None:
-        """Send one action over the preferred transport; errors are the library's."""
-        transport = self.command_transport
-        if transport is None:
-            raise NukiConnectionError(f"no transport reaches {self.hex_id}")
-        await self._async_run(action, transition, mqtt=transport == TRANSPORT_MQTT)
+        """Send one action over the preferred transport; errors are the library's.
+
+        One command per device at a time: the next one waits for this one's
+        result, showing its own transition meanwhile.
+        """
+        pending = self.commands.begin(transition, self.command_transport)
+        try:
+            async with self.commands.hold:
+                via = self.command_transport
+                if pending is not None and via is not None:
+                    # Decided now: the transports may have changed while it waited.
+                    pending.via = via
+                if via == TRANSPORT_MQTT:
+                    await self._async_mqtt(LockAction(action), pending)
+                elif via == TRANSPORT_BRIDGE:
+                    await self._async_bridge(action, pending)
+                else:
+                    raise NukiConnectionError(f"no transport reaches {self.hex_id}")
+        except BaseException:
+            self.commands.drop(pending)
+            raise
 
     async def async_mqtt_only_command(self, action: LockAction, transition: str | None) -> None:
         """An action only the MQTT API knows (full lock)."""
-        if self.mqtt is None:
-            raise NukiConnectionError(f"{self.hex_id} is not connected by MQTT")
-        await self._async_run(action, transition, mqtt=True)
+        pending = self.commands.begin(transition, TRANSPORT_MQTT)
+        try:
+            async with self.commands.hold:
+                await self._async_mqtt(action, pending)
+        except BaseException:
+            self.commands.drop(pending)
+            raise
 
-    async def _async_run(
-        self, action: LockAction | OpenerAction, transition: str | None, *, mqtt: bool
+    async def _async_mqtt(self, action: LockAction, pending: PendingCommand | None) -> None:
+        transport = self.mqtt
+        if transport is None:
+            raise NukiConnectionError(f"{self.hex_id} is not connected by MQTT")
+        await self.commands.async_run_mqtt(lambda: transport.async_send(action), pending)
+
+    async def _async_bridge(
+        self, action: LockAction | OpenerAction, pending: PendingCommand | None
     ) -> None:
-        if mqtt:
-            transport = self.mqtt
-            assert transport is not None
-            await self.commands.async_run(
-                lambda: transport.async_send(LockAction(action)), transition, TRANSPORT_MQTT
-            )
-            return
         link = self.bridge
         assert link is not None
-        await self.commands.async_run(
-            lambda: link.transport.async_send(self.key, action),
-            transition,
-            TRANSPORT_BRIDGE,
-            lambda still_pending: link.transport.async_verify_later(wanted=still_pending),
+        transport, key = link.transport, link.key
+        device = link.device
+        before = device.state if device is not None else self.state
+
+        async def check() -> DeviceState | None:
+            await transport.async_refresh()
+            device = transport.data.get(key) if transport.data else None
+            return device.state if device is not None else None
+
+        command = BridgeAction(
+            action=action,
+            before=before,
+            send=lambda: transport.async_send(key, action),
+            check=check,
+            verify_later=lambda still: transport.async_verify_later(wanted=still),
+            finished=lambda: transport.action_finished(key),
         )
+        await self.commands.async_run_bridge(command, pending)
 
 
 def lock_action_attributes(event: LockActionEvent) -> dict[str, Any]:

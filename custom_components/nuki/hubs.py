@@ -189,6 +189,7 @@ class NukiData:
             ):
                 link.unsubscribe()
                 hub.bridge = None
+                hub.commands.abort("the bridge stopped reaching the device before its result")
                 touched = True
             if bridge_keys is None and hub.mqtt is not None and hub.mqtt.entry_id == entry_id:
                 hub.mqtt_unsubscribe()

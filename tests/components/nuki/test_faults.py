@@ -267,7 +267,7 @@ async def test_device_disappears_and_returns(
     assert response.status == 200
     await hass.async_block_till_done()
     assert hass.states.get(BACK) is None
-    assert BACK_DOOR not in {key[0] for key in init_integration.runtime_data.data}
+    assert BACK_DOOR not in {key[0] for key in init_integration.runtime_data.bridge.data}
 
     bridge.add_device(back)
     back.turn_knob(lock=False)
@@ -388,7 +388,7 @@ async def test_unload_while_a_command_is_in_flight(
 ) -> None:
     """Unloading waits for nothing it cannot, leaves no callback, timer or exception."""
     entry = init_integration_push
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.bridge
     moves = count_changes(bridge.lock(BACK_DOOR))
     bridge.faults.latency = 0.2
     started = bridge.expect_request("/lockAction")
@@ -396,11 +396,15 @@ async def test_unload_while_a_command_is_in_flight(
     async with asyncio.timeout(WAIT):
         await started.wait()
     await call_unload(hass, entry)
-    await command  # it finished (or failed) without anything left running
+    # The bridge accepted it (push works: nowait); its result can no longer be
+    # told, and the call says so instead of waiting for nothing.
+    with pytest.raises(HomeAssistantError) as raised:
+        await command
+    assert raised.value.translation_key == "outcome_unknown"
     bridge.faults.clear()
     await bridge.wait_idle()
     assert entry.state is ConfigEntryState.NOT_LOADED
-    assert coordinator._verify_unsub is None, "no timer left behind"
+    assert not coordinator.verify_scheduled, "no timer left behind"
     assert bridge.callback_urls == []
     assert WEBHOOK_ID not in hass.data["webhook"]
     assert hass.states.get(BACK).state == "unavailable"
@@ -456,7 +460,7 @@ async def test_poll_answer_older_than_a_callback(
 
         bridge.release.set()
         await hass.async_block_till_done(wait_background_tasks=True)
-        assert entry.runtime_data.polls == 2
+        assert entry.runtime_data.bridge.polls == 2
         assert hass.states.get(FRONT).state == HaLockState.UNLOCKED
         assert await hass.config_entries.async_unload(entry.entry_id)
     assert_no_tracebacks(caplog)

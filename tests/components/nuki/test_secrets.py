@@ -100,7 +100,11 @@ async def test_token_kept_secret_through_a_whole_life(
         data=entry_data(bridge, **{CONF_TOKEN_MODE: mode, CONF_ENCRYPT_TOKEN: mode == "encrypted"}),
     )
     errors: list[HomeAssistantError] = []
-    with patch("custom_components.nuki.BRIDGE_ACTION_TIMEOUT", 0.1):
+    with (
+        patch("custom_components.nuki.BRIDGE_ACTION_TIMEOUT", 0.1),
+        # With push working actions go with nowait: the request timeout applies.
+        patch("custom_components.nuki.BRIDGE_REQUEST_TIMEOUT", 0.1),
+    ):
         await setup_integration(entry)
         coordinator = entry.runtime_data.bridge
 
