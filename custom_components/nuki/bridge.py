@@ -13,9 +13,7 @@ import asyncio
 import json
 import logging
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import replace
-from datetime import datetime
+from dataclasses import dataclass, replace
 from http import HTTPStatus
 from typing import Any, Protocol
 
@@ -23,26 +21,22 @@ from aiohttp import web
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
 from nukilocal.client import DEFAULT_ACTION_TIMEOUT, BridgeClient
-from nukilocal.const import LockAction, OpenerAction
 from nukilocal.exceptions import (
     NukiAuthError,
-    NukiBridgeBusyError,
     NukiError,
-    NukiOutcomeUnknownError,
 )
 from nukilocal.models import BridgeInfo, CallbackUpdate, Device, DeviceKey, DeviceState
 
+from .bridge_actions import BridgeActions
 from .const import (
     DOMAIN,
     MAX_CALLBACK_BODY,
     POLL_INTERVAL_NO_PUSH,
     POLL_INTERVAL_PUSH,
-    VERIFY_AFTER_COMMAND,
 )
 from .identity import async_update_bridge
 from .push import BridgePush
@@ -121,13 +115,10 @@ class BridgeTransport(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         self._was_available = True
         # Set by a poll until its reports went out: the devices as before it.
         self._poll_previous: dict[DeviceKey, Device] | None = None
-        self._verify_unsub: CALLBACK_TYPE | None = None
-        self._verify_forced = False
-        self._verify_wanted: list[Callable[[], bool]] = []
         self._check_task: asyncio.Task[None] | None = None
-        # Devices whose accepted (nowait) action has no result yet.
-        self._running: set[DeviceKey] = set()
-        self._radio_free = asyncio.Event()
+        self.actions = BridgeActions(
+            hass, client, self.async_refresh, lambda: self.push.health.active
+        )
         self.async_add_listener(self._async_updated)
 
     # -- listeners ----------------------------------------------------------------
@@ -277,62 +268,6 @@ class BridgeTransport(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         if (listener := self._device_listeners.get(key)) is not None:
             listener.bridge_reported(old, new, "callback")
 
-    # -- commands -----------------------------------------------------------------
-
-    async def async_send(self, key: DeviceKey, action: LockAction | OpenerAction) -> bool:
-        """Send one action; True when the bridge only accepted it and the result is to come.
-
-        While callbacks work the bridge is asked not to wait for the device
-        (``nowait``): its one request slot is free again at once, and the
-        device's callbacks bring the result; the caller tells
-        :meth:`action_finished` when it has it. Without callbacks the bridge
-        answers once the device is done. Errors are the library's.
-        """
-        device = self.data[key]
-        nowait = self.push.health.active
-        while True:
-            # Set by the next action_finished, also one during this request.
-            radio_free = self._radio_free
-            try:
-                await self.client.lock_action(
-                    device.nuki_id, device.device_type, action, wait=not nowait
-                )
-            except NukiBridgeBusyError:
-                # A bridge whose radio runs one device at a time answers 503
-                # while another device's accepted action still runs: it was not
-                # executed, so it is sent again once one of those is done.
-                if not nowait or not await self._async_wait_for_radio(key, radio_free):
-                    raise
-                continue
-            except NukiOutcomeUnknownError:
-                # The device may have moved: learn where it is.
-                self.async_verify_later(force=True)
-                raise
-            break
-        if not nowait:
-            self.async_verify_later(force=True)
-            return False
-        self._running.add(key)
-        return True
-
-    @callback
-    def action_finished(self, key: DeviceKey) -> None:
-        """The result of ``key``'s accepted action is known (or never will be)."""
-        self._running.discard(key)
-        self._radio_free.set()
-        self._radio_free = asyncio.Event()
-
-    async def _async_wait_for_radio(self, key: DeviceKey, radio_free: asyncio.Event) -> bool:
-        """Until an accepted action of another device is done; False if none ran."""
-        if not radio_free.is_set() and not self._running - {key}:
-            return False
-        try:
-            async with asyncio.timeout(RADIO_WAIT):
-                await radio_free.wait()
-        except TimeoutError:
-            return False
-        return True
-
     def signal_strength(self, key: DeviceKey) -> int | None:
         """The bridge's Bluetooth signal of a device (dBm) as ``/info`` last told it."""
         for result in self.info.scan_results:
@@ -349,34 +284,21 @@ class BridgeTransport(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         """Ask the bridge to look for a firmware update (``/fwupdate``)."""
         await self.client.fw_update()
 
-    @property
-    def verify_scheduled(self) -> bool:
-        """A /list to learn a command's result is due."""
-        return self._verify_unsub is not None
-
-    @callback
-    def async_verify_later(
-        self, *, force: bool = False, wanted: Callable[[], bool] | None = None
-    ) -> None:
-        """Read /list soon: always when ``force``, else if ``wanted()`` still says so then."""
-        self._verify_forced |= force
-        if wanted is not None:
-            self._verify_wanted.append(wanted)
-        if self._verify_unsub is None:
-            self._verify_unsub = async_call_later(
-                self.hass, VERIFY_AFTER_COMMAND, self._async_verify
-            )
-
-    async def _async_verify(self, _now: datetime) -> None:
-        self._verify_unsub = None
-        forced, self._verify_forced = self._verify_forced, False
-        # With push working, callbacks usually reported the result already.
-        wanted, self._verify_wanted = self._verify_wanted, []
-        if forced or any(still() for still in wanted):
-            await self.async_refresh()
-
     async def async_shutdown(self) -> None:
-        if self._verify_unsub is not None:
-            self._verify_unsub()
-            self._verify_unsub = None
+        self.actions.async_cancel()
         await super().async_shutdown()
+
+
+@dataclass(slots=True)
+class BridgeLink:
+    """How the hub reaches its device through a bridge."""
+
+    entry_id: str
+    transport: BridgeTransport
+    key: DeviceKey
+    unsubscribe: CALLBACK_TYPE
+
+    @property
+    def device(self) -> Device | None:
+        data = self.transport.data
+        return data.get(self.key) if data is not None else None

@@ -16,7 +16,7 @@ from nukilocal.mqtt.protocol import ACTION_NAMES, LockActionEvent
 
 from .const import EVENT_TYPE_RING
 from .entity import NukiDescribedEntity, NukiEntityDescription, async_add_described_entities
-from .hub import DeviceHub, lock_action_attributes
+from .hub import DeviceHub
 from .runtime import NukiConfigEntry
 
 # Read-only: the transports do all talking to the devices.
@@ -66,7 +66,7 @@ class NukiLockActionEvent(NukiDescribedEntity, EventEntity):
 
     @callback
     def _async_handle_event(self, event: LockActionEvent) -> None:
-        self._trigger_event(event.action_name, lock_action_attributes(event))
+        self._trigger_event(event.action_name, event.attributes())
         self.async_write_ha_state()
 
 

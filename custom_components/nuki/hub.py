@@ -28,62 +28,29 @@ listens to each transport that reaches the device (docs/architecture.md):
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 
-from nukilocal.const import DeviceType, LockAction, OpenerAction
-from nukilocal.exceptions import NukiConnectionError
-from nukilocal.models import Device, DeviceKey, DeviceState
+from nukilocal.const import DeviceType
+from nukilocal.models import Device, DeviceState
 from nukilocal.mqtt.protocol import LockActionEvent, MqttLock
 
-from .commands import (
-    TRANSPORT_BRIDGE,
-    TRANSPORT_MQTT,
-    BridgeAction,
-    DeviceCommands,
-    PendingCommand,
-    Transport,
-)
+from .commands import TRANSPORT_BRIDGE, TRANSPORT_MQTT, DeviceCommands, Transport
 from .const import DOMAIN, EVENT_NUKI, EVENT_TYPE_LOCK_ACTION, EVENT_TYPE_RING
+from .hub_commands import HubCommands
 from .identity import DeviceFacts, DeviceIdentity, async_update_facts, device_info
 from .rings import ReportSource, RingTrack
 
 if TYPE_CHECKING:
-    from .bridge import BridgeTransport
+    from .bridge import BridgeLink
     from .mqtt_lock import MqttLockTransport
 
 
-def _changed_fields(old: DeviceState | None, new: DeviceState) -> dict[str, Any]:
-    """Fields ``new`` reports differently from ``old`` (all it reports when ``old`` is None)."""
-    return {
-        f.name: value
-        for f in fields(new)
-        if f.name != "device_type"
-        and (value := getattr(new, f.name)) is not None
-        and (old is None or getattr(old, f.name) != value)
-    }
-
-
-@dataclass(slots=True)
-class BridgeLink:
-    """How the hub reaches its device through a bridge."""
-
-    entry_id: str
-    transport: BridgeTransport
-    key: DeviceKey
-    unsubscribe: CALLBACK_TYPE
-
-    @property
-    def device(self) -> Device | None:
-        data = self.transport.data
-        return data.get(self.key) if data is not None else None
-
-
-class DeviceHub:
+class DeviceHub(HubCommands):
     """Everything Home Assistant knows about one physical device."""
 
     def __init__(
@@ -249,7 +216,7 @@ class DeviceHub:
         old_state = old.state if old is not None else None
         changed = old is None or new != old
         if new.state != old_state:
-            changes = _changed_fields(old_state, new.state)
+            changes = new.state.changes_since(old_state)
             if self.mqtt_connected:
                 assert self.mqtt is not None
                 # The lock's own MQTT report of a change comes first; the
@@ -277,14 +244,14 @@ class DeviceHub:
         """Without MQTT the bridge's picture of the lock is the newest there is."""
         device = self.bridge.device if self.bridge is not None else None
         if not available and device is not None:
-            self._merge(_changed_fields(None, device.state), None)
+            self._merge(device.state.changes_since(None), None)
         self.async_notify()
 
     @callback
     def mqtt_lock_changed(self, old: MqttLock, new: MqttLock) -> None:
         """The MQTT transport folded a message into its lock: take what changed."""
         device_type = new.device_type if new.device_type_reported else None
-        self._merge(_changed_fields(old.state, new.state), device_type)
+        self._merge(new.state.changes_since(old.state), device_type)
         self.async_notify()
 
     @callback
@@ -302,93 +269,10 @@ class DeviceHub:
         self.hass.bus.async_fire(
             EVENT_NUKI,
             {"type": EVENT_TYPE_LOCK_ACTION, "entity_id": self.lock_entity_id()}
-            | lock_action_attributes(event),
+            | event.attributes(),
         )
         for listener in list(self._event_listeners):
             listener(event)
-
-    # -- commands ----------------------------------------------------------------
-
-    async def async_command(
-        self, action: LockAction | OpenerAction, transition: str | None
-    ) -> None:
-        """Send one action over the preferred transport; errors are the library's.
-
-        One command per device at a time: the next one waits for this one's
-        result, showing its own transition meanwhile.
-        """
-        pending = self.commands.begin(transition, self.command_transport)
-        try:
-            async with self.commands.hold:
-                via = self.command_transport
-                if pending is not None and via is not None:
-                    # Decided now: the transports may have changed while it waited.
-                    pending.via = via
-                if via == TRANSPORT_MQTT:
-                    await self._async_mqtt(LockAction(action), pending)
-                elif via == TRANSPORT_BRIDGE:
-                    await self._async_bridge(action, pending)
-                else:
-                    raise NukiConnectionError(f"no transport reaches {self.hex_id}")
-        except BaseException:
-            self.commands.drop(pending)
-            raise
-
-    async def async_mqtt_only_command(self, action: LockAction, transition: str | None) -> None:
-        """An action only the MQTT API knows (full lock)."""
-        pending = self.commands.begin(transition, TRANSPORT_MQTT)
-        try:
-            async with self.commands.hold:
-                await self._async_mqtt(action, pending)
-        except BaseException:
-            self.commands.drop(pending)
-            raise
-
-    async def _async_mqtt(self, action: LockAction, pending: PendingCommand | None) -> None:
-        transport = self.mqtt
-        if transport is None:
-            raise NukiConnectionError(f"{self.hex_id} is not connected by MQTT")
-        await self.commands.async_run_mqtt(lambda: transport.async_send(action), pending)
-
-    async def _async_bridge(
-        self, action: LockAction | OpenerAction, pending: PendingCommand | None
-    ) -> None:
-        link = self.bridge
-        assert link is not None
-        transport, key = link.transport, link.key
-        device = link.device
-        before = device.state if device is not None else self.state
-
-        async def check() -> DeviceState | None:
-            await transport.async_refresh()
-            device = transport.data.get(key) if transport.data else None
-            return device.state if device is not None else None
-
-        command = BridgeAction(
-            action=action,
-            before=before,
-            send=lambda: transport.async_send(key, action),
-            check=check,
-            verify_later=lambda still: transport.async_verify_later(wanted=still),
-            finished=lambda: transport.action_finished(key),
-        )
-        await self.commands.async_run_bridge(command, pending)
-
-
-def lock_action_attributes(event: LockActionEvent) -> dict[str, Any]:
-    """The event data of a ``lockActionEvent``, with names a person can read."""
-    source = event.keypad_source
-    return {
-        "action": event.action_name,
-        "trigger": event.trigger_name,
-        "auth_id": event.auth_id,
-        "code_id": event.code_id,
-        "context": event.context,
-        "presses": event.presses,
-        "keypad_source": source.name.lower() if source is not None else None,
-        "auto_unlock": event.auto_unlock,
-        "description": event.description,
-    }
 
 
 def add_listener[T](listeners: list[T], listener: T) -> CALLBACK_TYPE:

@@ -22,10 +22,10 @@ from homeassistant.util.hass_dict import HassKey
 from nukilocal.models import DeviceKey
 from nukilocal.mqtt.protocol import MqttLock
 
-from .bridge import BridgeTransport
+from .bridge import BridgeLink, BridgeTransport
 from .compat import PER_ENTRY_DEVICES, move_device
 from .const import DOMAIN
-from .hub import BridgeLink, DeviceHub, add_listener
+from .hub import DeviceHub, add_listener
 from .identity import DeviceIdentity, device_identifiers
 from .mqtt_lock import MqttLockTransport
 

@@ -176,12 +176,20 @@ class DeviceState:
 
     def merged_with(self, newer: DeviceState) -> DeviceState:
         """This state with every field ``newer`` reports taken from ``newer``."""
-        changes = {
-            f.name: getattr(newer, f.name)
-            for f in fields(newer)
-            if f.name != "device_type" and getattr(newer, f.name) is not None
+        return replace(self, **newer.changes_since(None))
+
+    def changes_since(self, old: DeviceState | None) -> dict[str, Any]:
+        """The fields this state reports, and reports differently from ``old``.
+
+        All it reports when ``old`` is None; never the device type.
+        """
+        return {
+            f.name: value
+            for f in fields(self)
+            if f.name != "device_type"
+            and (value := getattr(self, f.name)) is not None
+            and (old is None or getattr(old, f.name) != value)
         }
-        return replace(self, **changes)
 
     @property
     def is_opener(self) -> bool:
@@ -238,6 +246,25 @@ class DeviceState:
     @property
     def continuous_mode(self) -> bool:
         return self.mode == Mode.CONTINUOUS
+
+    @property
+    def ring_to_open(self) -> bool | None:
+        """Openers: Ring to Open itself (the time-limited one) is on; continuous mode aside.
+
+        In continuous mode some openers report state 3 (rto active), others 1:
+        that mode is :attr:`continuous_mode`, not this, so this is False then
+        whatever the firmware reports. ``None`` while the state does not tell:
+        booting, untrained, not reported, and while the electric strike buzzes
+        (opening, open: Ring to Open may or may not be on again afterwards).
+        Always ``None`` for smart locks.
+        """
+        if not self.is_opener:
+            return None
+        if self.continuous_mode:
+            return False
+        if self.state in (OpenerState.ONLINE, OpenerState.RTO_ACTIVE):
+            return self.state == OpenerState.RTO_ACTIVE
+        return None
 
     @property
     def door_open(self) -> bool | None:

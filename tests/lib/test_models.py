@@ -350,3 +350,10 @@ def test_opener_locked_means_the_next_ring_does_not_open(
     assert state.ring_to_open_active is ring_opens
     assert state.opener_state_known is known
     assert state.is_locked is (known and not ring_opens)
+
+
+def test_changes_since_names_only_what_a_state_reports_differently() -> None:
+    old = DeviceState(state=LockState.LOCKED, battery_critical=False, battery_charge_state=80)
+    new = DeviceState(state=LockState.UNLOCKED, battery_critical=False)
+    assert new.changes_since(old) == {"state": LockState.UNLOCKED}
+    assert new.changes_since(None) == {"state": LockState.UNLOCKED, "battery_critical": False}

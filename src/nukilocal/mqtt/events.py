@@ -145,6 +145,21 @@ class LockActionEvent:
             text += f", code id {self.code_id}"
         return text
 
+    def attributes(self) -> dict[str, object]:
+        """Who did what, with names a person can read (event data of automations)."""
+        source = self.keypad_source
+        return {
+            "action": self.action_name,
+            "trigger": self.trigger_name,
+            "auth_id": self.auth_id,
+            "code_id": self.code_id,
+            "context": self.context,
+            "presses": self.presses,
+            "keypad_source": source.name.lower() if source is not None else None,
+            "auto_unlock": self.auto_unlock,
+            "description": self.description,
+        }
+
     def encode(self) -> str:
         return f"{self.action},{int(self.trigger)},{self.auth_id},{self.code_id},{self.context}"
 

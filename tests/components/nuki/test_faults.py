@@ -404,7 +404,7 @@ async def test_unload_while_a_command_is_in_flight(
     bridge.faults.clear()
     await bridge.wait_idle()
     assert entry.state is ConfigEntryState.NOT_LOADED
-    assert not coordinator.verify_scheduled, "no timer left behind"
+    assert not coordinator.actions.verify_scheduled, "no timer left behind"
     assert bridge.callback_urls == []
     assert WEBHOOK_ID not in hass.data["webhook"]
     assert hass.states.get(BACK).state == "unavailable"
