@@ -75,6 +75,8 @@ def configuration_yaml(port: int, *, log_level: str = "info", http: bool = True)
 homeassistant:
   name: Nuki demo
   unit_system: metric
+  # Set, so that a newcomer is not greeted by a repair about it.
+  country: DE
   # The bridge stand-in calls the integration's webhook at this address.
   internal_url: {url}
 

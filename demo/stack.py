@@ -38,6 +38,7 @@ from .hass import (
     USER_DISPLAY_NAME,
     USERNAME,
     HassClient,
+    HassCommandError,
     HassError,
     HassProcess,
     prepare_config_dir,
@@ -387,6 +388,24 @@ class DemoStack:
                 raise HassError(f"reconfiguring the MQTT entry ended with {result}")
             await client.wait_entry_loaded(entries[0]["entry_id"])
             self.report.reconfigured.append(f"MQTT broker at port {self.ports.broker}")
+        await self._ignore_protocol_repair(client)
+
+    @staticmethod
+    async def _ignore_protocol_repair(client: HassClient) -> None:
+        """Home Assistant 2026.11 asks to move to MQTT 5 (repair ``protocol_5_migration``).
+
+        That is about the demo's embedded broker, which speaks MQTT 3.1.1 only,
+        not about the newcomer's set-up: answered as Repairs > Ignore would.
+        Releases without the repair refuse the command for an unknown issue.
+        """
+        async with client.websocket() as ws:
+            with contextlib.suppress(HassCommandError):
+                await ws.call(
+                    "repairs/ignore_issue",
+                    domain="mqtt",
+                    issue_id="protocol_5_migration",
+                    ignore=True,
+                )
 
     async def _run_mqtt_flow(self, client: HassClient, entry_id: str | None) -> dict[str, Any]:
         """The MQTT broker form, answered as a user would for the embedded broker.
