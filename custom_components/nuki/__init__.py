@@ -20,7 +20,6 @@ from homeassistant.const import (
 )
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import (
-    ConfigEntryAuthFailed,
     ConfigEntryNotReady,
     HomeAssistantError,
 )
@@ -40,7 +39,7 @@ from nukilocal.const import DEFAULT_PORT
 from nukilocal.exceptions import NukiAuthError, NukiError
 from nukilocal.models import BridgeInfo, id_from_hex
 
-from .bridge import BridgeTransport
+from .bridge import BridgeTransport, auth_failed
 from .const import CONF_LOCK_ID, CONF_WEBHOOK_ID, DOMAIN
 from .entry_data import is_lock_entry, token_mode
 from .hubs import async_get_data
@@ -55,8 +54,10 @@ from .services import async_setup_services
 PLATFORMS = [
     Platform.LOCK,
     Platform.BINARY_SENSOR,
+    Platform.BUTTON,
     Platform.EVENT,
     Platform.SENSOR,
+    Platform.SWITCH,
 ]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -114,11 +115,7 @@ async def _async_read_info(entry: NukiConfigEntry, client: BridgeClient) -> Brid
     try:
         info = await client.info()
     except NukiAuthError as err:
-        raise ConfigEntryAuthFailed(
-            translation_domain=DOMAIN,
-            translation_key="invalid_auth",
-            translation_placeholders={"error": str(err)},
-        ) from err
+        raise auth_failed(err) from err
     except NukiError as err:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,

@@ -48,6 +48,15 @@ _LOGGER = logging.getLogger(__name__)
 RADIO_WAIT = DEFAULT_ACTION_TIMEOUT
 
 
+def auth_failed(err: NukiAuthError) -> ConfigEntryAuthFailed:
+    """The bridge refused the token: Home Assistant asks the user for a new one."""
+    return ConfigEntryAuthFailed(
+        translation_domain=DOMAIN,
+        translation_key="invalid_auth",
+        translation_placeholders={"error": str(err)},
+    )
+
+
 class BridgeListener(Protocol):
     """What the transport tells about one device (the device hub listens)."""
 
@@ -162,11 +171,7 @@ class BridgeTransport(DataUpdateCoordinator[dict[DeviceKey, Device]]):
         try:
             devices = await self.client.list_devices()
         except NukiAuthError as err:
-            raise ConfigEntryAuthFailed(
-                translation_domain=DOMAIN,
-                translation_key="invalid_auth",
-                translation_placeholders={"error": str(err)},
-            ) from err
+            raise auth_failed(err) from err
         except NukiError as err:
             # An unreachable bridge may be rebooting and forget our callback:
             # check it on the first poll that gets through.
