@@ -19,9 +19,11 @@ from pathlib import Path
 # with both integrations' requirements); NUKI_HASS_VENV names another venv.
 os.environ.setdefault("NUKI_HASS_VENV", str(Path(__file__).resolve().parent.parent / ".venv"))
 
+from nukilocal.sim import RADIO_MODES
+
 from .hass import BUILTIN, OURS
 from .report import write_all
-from .run import DEFAULT_OUT, Benchmark, Settings
+from .run import DEFAULT_OUT, ROWS, Benchmark, Settings
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -32,8 +34,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--samples", type=int, help="state changes for the latency figure")
     parser.add_argument("--idle", type=float, help="idle window in seconds (default 300)")
     parser.add_argument("--bridges", type=int, help="bridges in the scale case (default 25)")
+    parser.add_argument(
+        "--rows",
+        type=_rows,
+        help=f"comma-separated rows to run (default all): {','.join(ROWS)}",
+    )
+    parser.add_argument(
+        "--radio",
+        choices=RADIO_MODES,
+        help="only this radio model for at-once and burst (default both)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser.parse_args(argv)
+
+
+def _rows(value: str) -> tuple[str, ...]:
+    rows = tuple(r.strip() for r in value.split(",") if r.strip())
+    if unknown := [r for r in rows if r not in ROWS]:
+        raise argparse.ArgumentTypeError(f"unknown rows {unknown}; choose from {','.join(ROWS)}")
+    return rows
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -53,6 +72,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
         settings.idle_window = args.idle
     if args.bridges:
         settings.scale_bridges = args.bridges
+    if args.rows:
+        settings.rows = args.rows
+    if args.radio:
+        settings.radios = (args.radio,)
     return settings
 
 

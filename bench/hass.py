@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import aiohttp
-import psutil
+import psutil  # type: ignore[import-untyped]
 
 from demo.hass import (
     INTEGRATION_DIR,

@@ -17,14 +17,18 @@ from datetime import datetime
 from typing import Any, Final
 
 from demo.hass import HassCommandError, HassError, Subscription
-from nukilocal.const import LockState
-from nukilocal.sim import SimDevice, SimSmartLock
+from nukilocal.const import LockState, OpenerState
+from nukilocal.sim import SimDevice, SimOpener, SimSmartLock
 from nukilocal.sim.devices import MOTOR_SECONDS
 
 from .hass import ARRIVED, BenchHass
 from .standins import TOKEN, BenchBridge
 
 type Event = dict[str, Any]
+
+# What this integration's hourly callback check asks the bridge (the callback
+# list, and /info since the integration reads it with the check).
+HOURLY_CHECK_PATHS: Final = ("/callback/list", "/info")
 
 METHODS: Final = {
     "state_latency": (
@@ -65,23 +69,51 @@ METHODS: Final = {
     ),
     "idle_requests": (
         "Requests the bridge stand-in (4 devices) received during an idle window that "
-        "starts once the earlier phases have settled (devices idle, 5 s later), counted "
-        "by endpoint and scaled to one hour (count x 3600 / window). No stand-in time "
+        "starts once the earlier phases have settled (devices idle, 5 s later), every "
+        "endpoint counted (/list, /callback/list, /info, ...; recorded on arrival, 503s "
+        "included) and scaled to one hour (count x 3600 / window). No stand-in time "
         "factor is involved: the polling timers are Home Assistant's. A 300 s window "
-        "holds exactly one cycle of a 5-minute poll and ten of a 30-second one. Other "
-        "phases (the other integration, the scale runs) may run meanwhile in other "
-        "processes and on other bridges; they do not reach this bridge."
+        "holds exactly one cycle of a 5-minute poll and ten of a 30-second one, but not "
+        "this integration's hourly callback check (/callback/list, and /info since the "
+        "integration reads it with the check), which comes about an hour after set-up: "
+        "hourly_check_in_window says whether the window held one; --idle 3900 measures "
+        "a full cycle. Other phases (the other integration, the scale runs) may run "
+        "meanwhile in other processes and on other bridges; they do not reach this bridge."
+    ),
+    "lock_at_once": (
+        "The bridge's 4 devices (3 smart locks, the opener) are unlocked by hand at the "
+        "stand-in (knob; the opener's ring to open switched on) and shown unlocked by "
+        "Home Assistant; 2 s later 4 lock.lock calls are sent at once over one WebSocket. "
+        "Time: from sending them until the last of the 4 lock entities' state_changed to "
+        "'locked' arrived over the WebSocket. Done twice, the 3 smart locks' calls first "
+        "and then the opener's, and the opener's first: a client that spaces its requests "
+        "sends the last command 3 spacings after the first, and whether that one runs a "
+        "lock's motor (1.5 s) or the opener's (0.3 s) decides the time; the figure is the "
+        "slower of the two. The slowest motor run is measured at the stand-in: from the action's "
+        "start (action listener) until the device stood locked. Once per radio model "
+        "('exclusive': the bridge refuses an action with 503 while another device's "
+        "action runs; 'parallel': one action per device at a time), switched through "
+        "the stand-in's public radio attribute; the target applies to 'parallel'."
     ),
     "burst": (
-        "20 service calls sent at once over one WebSocket, round robin over the 4 "
-        "devices, lock and unlock alternating per round (as 20 automations firing "
-        "together). Failed = calls that returned an error, or commands the devices never "
-        "carried out (counted by the stand-in's action listener), whichever is more. "
-        "503 answers and the highest number of requests in flight are the stand-in's "
-        "counters over the burst, as are requests that started less than 0.5 s after "
-        "the bridge's previous answer (real bridges can hang for minutes on such "
-        "bursts; the stand-in counts them without hanging). Duration: until every call "
-        "returned and every device stopped moving."
+        "20 lock/unlock service calls sent at once over one WebSocket, round robin over "
+        "the devices (the 3 smart locks, then all 4 devices with the opener), lock and "
+        "unlock alternating per round, as 20 automations firing together; every device "
+        "starts unlocked (by hand at the stand-in, shown in Home Assistant), so every "
+        "command moves its device. Each device set runs once per radio model "
+        "('exclusive' and 'parallel', the stand-in's public radio attribute). Failed "
+        "calls: calls that returned an error. Not carried out: per device, calls minus "
+        "actions the device started (the stand-in's action listener). Executed twice: "
+        "per device, actions started beyond the calls that succeeded (a command carried "
+        "out twice, or carried out although its call failed). Highest requests in "
+        "flight, 503 answers and radio refusals are the stand-in's counters over the "
+        "burst. Requests < 0.5 s after the previous answer: from the request log of an "
+        "arrival-stage interceptor, a request whose arrival is less than 0.5 s after the "
+        "latest answer to any request before it (503s included; real bridges can hang "
+        "for minutes on such bursts; the stand-in does not hang here). The stand-in's "
+        "own count (stats.bursts with faults.burst_window 0.5) is in the JSON too; it "
+        "sees only requests that got the bridge's slot. Durations: until every call "
+        "returned, and until the last state change of a device (its final state)."
     ),
     "scale": (
         "A fresh Home Assistant; 25 bridge stand-ins with 4 devices each in the benchmark "
@@ -132,11 +164,21 @@ def time_fired(event: Event) -> float:
 
 def state_of(event: Event) -> str | None:
     new = event.get("data", {}).get("new_state")
-    return new.get("state") if new else None
+    state = new.get("state") if new else None
+    return None if state is None else str(state)
 
 
 def entity_of(event: Event) -> str | None:
-    return event.get("data", {}).get("entity_id")
+    entity_id = event.get("data", {}).get("entity_id")
+    return None if entity_id is None else str(entity_id)
+
+
+def entity_in_state(entity_id: str, state: str) -> Callable[[Event], bool]:
+    return lambda event: entity_of(event) == entity_id and state_of(event) == state
+
+
+def device_in_state(state: int) -> Callable[[SimDevice], bool]:
+    return lambda device: device.state_id == state
 
 
 async def next_matching(
@@ -148,7 +190,7 @@ async def next_matching(
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError
-        event = await subscription.next(timeout=remaining)
+        event: Event = await subscription.next(timeout=remaining)
         if predicate(event):
             return event
 
@@ -241,9 +283,7 @@ async def state_latency(
             try:
                 event = await next_matching(
                     subscription,
-                    lambda e, eid=entity_id, want=expected: (
-                        entity_of(e) == eid and state_of(e) == want
-                    ),
+                    entity_in_state(entity_id, expected),
                     timeout=5.0,
                 )
             except TimeoutError:
@@ -348,15 +388,19 @@ async def service_calls(hass: BenchHass, bridge: BenchBridge, repeats: int) -> d
             final = "unlocked" if unlock else "locked"
             moving = LockState.UNLOCKING if unlock else LockState.LOCKING
             final_state = LockState.UNLOCKED if unlock else LockState.LOCKED
-            motor_start = ListenerStamp(device, lambda d, s=moving: d.state_id == s)
-            motor_end = ListenerStamp(device, lambda d, s=final_state: d.state_id == s)
+            motor_start = ListenerStamp(device, device_in_state(moving))
+            motor_end = ListenerStamp(device, device_in_state(final_state))
             subscription.pending()
             returned: list[float] = []
             sent = time.monotonic()
             call = asyncio.ensure_future(
                 ws.call_service("lock", service, entity_id=entity_id, timeout=30)
             )
-            call.add_done_callback(lambda _f, out=returned: out.append(time.monotonic()))
+
+            def stamp_return(_call: object, out: list[float] = returned) -> None:
+                out.append(time.monotonic())
+
+            call.add_done_callback(stamp_return)
             seen: list[tuple[str | None, float]] = []
             error: str | None = None
             try:
@@ -426,59 +470,263 @@ async def service_calls(hass: BenchHass, bridge: BenchBridge, repeats: int) -> d
     }
 
 
-# -- burst ---------------------------------------------------------------------------------
+# -- lock at once, burst -----------------------------------------------------------------
+
+
+def sim_locked(device: SimDevice) -> bool:
+    """What Home Assistant shows as locked: a lock's bolt, an opener without ring to open."""
+    if isinstance(device, SimOpener):
+        return not device.ring_opens
+    return device.state_id == LockState.LOCKED
+
+
+async def wait_states(
+    hass: BenchHass, entity_ids: Iterable[str], state: str, timeout: float
+) -> bool:
+    """Until every entity shows ``state`` in Home Assistant (read over the WebSocket)."""
+    wanted = set(entity_ids)
+    deadline = time.monotonic() + timeout
+    while True:
+        states = await hass.states()
+        if all(states.get(e, {}).get("state") == state for e in wanted):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.1)
+
+
+async def prepare_unlocked(
+    hass: BenchHass, bridge: BenchBridge, devices: list[SimDevice], timeout: float = 45.0
+) -> bool:
+    """Every device unlocked by hand at the stand-in (a lock's knob; an opener's ring to
+    open switched on), idle, and shown unlocked by Home Assistant; then 2 s of quiet.
+
+    So every command of what follows moves its device (a lock told to lock while it
+    is locked runs its motor all the same, and each integration handles that its
+    own way), and every run starts from the same state."""
+    await wait_until(bridge.idle, 60)
+    for device in devices:
+        if isinstance(device, SimSmartLock):
+            if device.state is not LockState.UNLOCKED:
+                device.turn_knob(False)
+        elif isinstance(device, SimOpener) and device.state is not OpenerState.RTO_ACTIVE:
+            device.set_state(OpenerState.RTO_ACTIVE)
+    entities = await hass.lock_entities()
+    shown = await wait_states(
+        hass, (entities[str(d.nuki_id)] for d in devices), "unlocked", timeout
+    )
+    # The integration's own follow-ups (a poll after a callback, the request
+    # spacing) are over before the measurement starts.
+    await asyncio.sleep(2.0)
+    await wait_until(bridge.idle, 60)
+    return shown
+
+
+class MotorRuns:
+    """Per device: when an action started at the stand-in and when it then stood locked."""
+
+    def __init__(self, devices: list[SimDevice]) -> None:
+        self.started: dict[int, float] = {}
+        self.locked: dict[int, float] = {}
+        self._removers = [d.add_action_listener(self._action) for d in devices]
+        self._removers += [d.add_listener(self._changed) for d in devices]
+
+    def _action(self, device: SimDevice, _event: object) -> None:
+        self.started.setdefault(device.nuki_id, time.monotonic())
+
+    def _changed(self, device: SimDevice) -> None:
+        if device.nuki_id in self.started and sim_locked(device):
+            self.locked.setdefault(device.nuki_id, time.monotonic())
+
+    def run_s(self, nuki_id: int) -> float | None:
+        if nuki_id in self.started and nuki_id in self.locked:
+            return self.locked[nuki_id] - self.started[nuki_id]
+        return None
+
+    def remove(self) -> None:
+        for remove in self._removers:
+            remove()
+
+
+AT_ONCE_ORDERS: Final = ("locks_first", "opener_first")
+
+
+async def lock_at_once(hass: BenchHass, bridge: BenchBridge) -> dict[str, Any]:
+    """All devices locked at once, the calls sent in two orders: the figure is the slower.
+
+    A client that spaces its requests sends the last command 3 spacings after
+    the first: whether that one runs a lock's motor (1.5 s) or the opener's
+    (0.3 s) decides the time, and automations fire in no particular order.
+    """
+    locks = [d for d in bridge.sim.devices if isinstance(d, SimSmartLock)]
+    openers = [d for d in bridge.sim.devices if not isinstance(d, SimSmartLock)]
+    orders = {
+        "locks_first": [*locks, *openers],
+        "opener_first": [*openers, *locks],
+    }
+    runs = {name: await lock_at_once_in(hass, bridge, devices) for name, devices in orders.items()}
+    times = [r["all_locked_s"] for r in runs.values()]
+    motors = [r["slowest_motor_s"] for r in runs.values() if r["slowest_motor_s"] is not None]
+    return {
+        "radio": bridge.radio,
+        "orders": runs,
+        "all_locked_s": None if None in times else max(times),
+        "slowest_motor_s": max(motors) if motors else None,
+        "locked": min(r["locked"] for r in runs.values()),
+        "call_errors": sum(r["call_errors"] for r in runs.values()),
+    }
+
+
+async def lock_at_once_in(
+    hass: BenchHass, bridge: BenchBridge, devices: list[SimDevice], timeout: float = 60.0
+) -> dict[str, Any]:
+    """lock.lock for each of ``devices`` fired together (in this order), until Home
+    Assistant shows all of them locked."""
+    assert hass.ws is not None
+    ws = hass.ws
+    prepared = await prepare_unlocked(hass, bridge, devices)
+    entities = await hass.lock_entities()
+    entity_ids = {entities[str(d.nuki_id)]: d for d in devices}
+    subscription = await ws.subscribe_events("state_changed")
+    motors = MotorRuns(devices)
+    bridge.sim.stats.reset()
+    locked_at: dict[str, float] = {}
+    started = time.monotonic()
+
+    async def one(entity_id: str) -> str | None:
+        try:
+            await ws.call_service("lock", "lock", entity_id=entity_id, timeout=timeout)
+        except (HassCommandError, TimeoutError) as err:
+            return getattr(err, "message", None) or repr(err)
+        return None
+
+    async def collect() -> None:
+        while len(locked_at) < len(entity_ids):
+            event = await next_matching(
+                subscription,
+                lambda e: (
+                    entity_of(e) in entity_ids
+                    and entity_of(e) not in locked_at
+                    and state_of(e) == "locked"
+                ),
+                timeout=max(0.0, started + timeout - time.monotonic()),
+            )
+            locked_at[str(entity_of(event))] = event[ARRIVED]
+
+    collector = asyncio.ensure_future(collect())
+    try:
+        errors = [e for e in await asyncio.gather(*(one(e) for e in entity_ids)) if e is not None]
+        await wait_until(bridge.idle, timeout)
+        # Calls that return on the bridge's acceptance: the report follows the motor.
+        await asyncio.wait({collector}, timeout=5.0)
+    finally:
+        collector.cancel()
+        with contextlib.suppress(BaseException):
+            await collector
+        motors.remove()
+        await subscription.unsubscribe()
+    runs = {str(d.nuki_id): motors.run_s(d.nuki_id) for d in devices}
+    measured = [r for r in runs.values() if r is not None]
+    all_locked = max(locked_at.values()) - started if len(locked_at) == len(entity_ids) else None
+    return {
+        "radio": bridge.radio,
+        "devices": [d.name for d in devices],
+        "prepared": prepared,
+        "all_locked_s": all_locked,
+        "locked": len(locked_at),
+        "call_errors": len(errors),
+        "error_messages": dict(Counter(errors)),
+        "slowest_motor_s": max(measured) if measured else None,
+        "motor_s": runs,
+        "action_started_s": {str(k): v - started for k, v in motors.started.items()},
+        "locked_in_hass_s": {str(entity_ids[e].nuki_id): t - started for e, t in locked_at.items()},
+        "unavailable_503": bridge.sim.stats.unavailable_sent,
+        "max_in_flight": bridge.sim.stats.max_in_flight,
+    }
 
 
 async def burst(
-    hass: BenchHass, bridge: BenchBridge, count: int = 20, timeout: float = 180.0
+    hass: BenchHass,
+    bridge: BenchBridge,
+    devices: list[SimDevice],
+    count: int = 20,
+    timeout: float = 180.0,
 ) -> dict[str, Any]:
+    """``count`` lock/unlock calls at once, round robin over ``devices``."""
     assert hass.ws is not None
     ws = hass.ws
+    prepared = await prepare_unlocked(hass, bridge, devices)
     entities = await hass.lock_entities()
-    devices = bridge.sim.devices
-    await wait_until(bridge.idle, 30)
-    await asyncio.sleep(1.0)
+    # Round r locks when r is even: each device alternates lock, unlock, ... from unlocked.
     plan = [
         (
-            entities[str(devices[i % len(devices)].nuki_id)],
+            devices[i % len(devices)],
             "lock" if (i // len(devices)) % 2 == 0 else "unlock",
         )
         for i in range(count)
     ]
-    actions_before = bridge.actions_started
+    actions_before = Counter(bridge.actions_by_device)
+    last_change: list[float] = []
+    removers = [d.add_listener(lambda _d: last_change.append(time.monotonic())) for d in devices]
     bridge.sim.stats.reset()
     started = time.monotonic()
 
-    async def one(entity_id: str, service: str) -> tuple[str | None, float]:
+    async def one(device: SimDevice, service: str) -> tuple[str | None, float]:
+        entity_id = entities[str(device.nuki_id)]
         try:
             await ws.call_service("lock", service, entity_id=entity_id, timeout=timeout)
         except (HassCommandError, TimeoutError) as err:
             return (getattr(err, "message", None) or repr(err), time.monotonic() - started)
         return (None, time.monotonic() - started)
 
-    outcomes = await asyncio.gather(*(one(e, s) for e, s in plan))
-    calls_done = time.monotonic()
-    await wait_until(bridge.idle, timeout)
-    # Commands a paced client still has queued start within its spacing.
-    await asyncio.sleep(2.0)
-    await wait_until(bridge.idle, timeout)
-    ended = time.monotonic()
+    try:
+        outcomes = await asyncio.gather(*(one(d, s) for d, s in plan))
+        calls_done = time.monotonic()
+        await wait_until(bridge.idle, timeout)
+        # Commands a paced client still has queued start within its spacing.
+        await asyncio.sleep(2.0)
+        await wait_until(bridge.idle, timeout)
+        ended = time.monotonic()
+    finally:
+        for remove in removers:
+            remove()
     stats = bridge.sim.stats
     errors = [message for message, _ in outcomes if message is not None]
-    carried_out = bridge.actions_started - actions_before
+    per_device: dict[str, dict[str, int]] = {}
+    for device in devices:
+        sent = [o for (d, _s), o in zip(plan, outcomes, strict=True) if d is device]
+        per_device[str(device.nuki_id)] = {
+            "sent": len(sent),
+            "succeeded": sum(1 for message, _ in sent if message is None),
+            "started": bridge.actions_by_device[device.nuki_id] - actions_before[device.nuki_id],
+        }
+    carried_out = sum(d["started"] for d in per_device.values())
+    not_carried_out = sum(max(0, d["sent"] - d["started"]) for d in per_device.values())
     return {
+        "radio": bridge.radio,
+        "devices": [d.name for d in devices],
+        "prepared": prepared,
         "commands": count,
         "call_errors": len(errors),
         "error_messages": dict(Counter(errors)),
         "carried_out": carried_out,
-        "failed": max(len(errors), count - min(carried_out, count)),
+        "not_carried_out": not_carried_out,
+        # More actions on a device than calls for it that succeeded: a command
+        # carried out twice, or one carried out although its call failed.
+        "executed_twice": sum(max(0, d["started"] - d["succeeded"]) for d in per_device.values()),
+        "per_device": per_device,
+        "failed": max(len(errors), not_carried_out),
         "unavailable_503": stats.unavailable_sent,
+        "radio_refused": stats.radio_refused,
         "max_in_flight": stats.max_in_flight,
-        "too_soon": stats.bursts,
+        "overlapping": bridge.overlapping(started, ended),
+        "too_soon": bridge.too_soon(started, ended),
+        "too_soon_standin": stats.bursts,
         "requests": dict(bridge.requests_between(started, ended)),
         "statuses": {str(k): v for k, v in bridge.statuses_between(started, ended).items()},
         "calls_returned_s": calls_done - started,
-        "duration_s": ended - started,
+        # The last state change of a device: its final state after the last motor run.
+        "duration_s": (max(last_change) if last_change else ended) - started,
         "call_times_s": [t for _, t in outcomes],
     }
 
@@ -497,6 +745,9 @@ async def idle_requests(bridge: BenchBridge, window: float) -> dict[str, Any]:
     return {
         "window_s": ended - started,
         "window_start": started,
+        # The hourly callback check (with /info since the nowait change): requests
+        # this rare are in a window shorter than an hour only if it holds one.
+        "hourly_check_in_window": any(p in counts for p in HOURLY_CHECK_PATHS),
         "count": sum(counts.values()),
         "by_endpoint": dict(counts),
         "per_hour": sum(counts.values()) * scale,

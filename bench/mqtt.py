@@ -155,7 +155,7 @@ def disable_nagle(clients: list[WifiLockSimulator]) -> int:
     done = 0
     for client in clients:
         with contextlib.suppress(AttributeError, OSError):
-            sock = client._client._client.socket()  # type: ignore[union-attr]
+            sock: Any = client._client._client.socket()  # type: ignore[union-attr]
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             done += 1
     return done

@@ -2,11 +2,15 @@
 
 1. For each integration (this one, then the built-in): a bridge stand-in with
    4 devices and a fresh Home Assistant; set-up, state latency, rings,
-   service calls, burst. Its idle window starts as soon as that is done and
-   runs on while the later phases use other processes and other bridges.
+   service calls, 4 devices locked at once and the bursts (each with either
+   radio model of the stand-in). Its idle window starts as soon as that is
+   done and runs on while the later phases use other processes and other
+   bridges.
 2. For each integration: a fresh Home Assistant with 25 bridges (scale).
 3. Wait for the idle windows, stop everything (Home Assistant before the
    bridges, so it can take its callbacks off them).
+
+``Settings.rows`` (``--rows``) picks rows: only the phases they need run.
 """
 
 from __future__ import annotations
@@ -23,11 +27,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 
 from demo.hass import INTEGRATION_DIR
+from nukilocal.sim import DEFAULT_RADIO, RADIO_MODES, SimDevice
 
 from . import measure
 from .hass import BUILTIN, LABELS, OURS, BenchHass
@@ -47,10 +52,29 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO_ROOT / ".artifacts" / "bench"
 
 
+# The rows ``--rows`` can pick (set-up of the single bridge runs for any of the
+# first eight; "scale" is the 25-bridge run).
+ROWS: Final = (
+    "latency",
+    "mqtt",
+    "rings",
+    "service",
+    "at-once",
+    "burst",
+    "idle",
+    "scale",
+)
+SINGLE_ROWS: Final = frozenset(ROWS) - {"scale"}
+# Burst device sets: the issue's 3 smart locks, and all 4 devices with the opener.
+BURST_SETS: Final = ("locks3", "devices4")
+
+
 @dataclass(slots=True, kw_only=True)
 class Settings:
     out: Path = DEFAULT_OUT
     variants: tuple[str, ...] = (OURS, BUILTIN)
+    rows: tuple[str, ...] = ROWS
+    radios: tuple[str, ...] = RADIO_MODES
     samples: int = 100
     rings: int = 8
     ring_spacing: float = 2.0
@@ -119,13 +143,14 @@ class Benchmark:
             stack.push_async_callback(session.close)
             idle_tasks: dict[str, asyncio.Task[dict[str, Any]]] = {}
             single_bridges: dict[str, BenchBridge] = {}
-            for variant in s.variants:
-                bridge = BenchBridge(0, time_factor=s.time_factor)
+            single = SINGLE_ROWS & set(s.rows)
+            for variant in s.variants if single else ():
+                bridge = BenchBridge(0, time_factor=s.time_factor, radio=DEFAULT_RADIO)
                 await bridge.start()
                 stack.push_async_callback(bridge.stop)
                 single_bridges[variant] = bridge
                 broker: BenchBroker | None = None
-                if variant == OURS and integration_supports_mqtt():
+                if "mqtt" in s.rows and variant == OURS and integration_supports_mqtt():
                     broker = BenchBroker()
                     await broker.start()
                     stack.push_async_callback(broker.stop)
@@ -133,11 +158,12 @@ class Benchmark:
                 # Home Assistant stops before the bridge and the broker it uses.
                 stack.push_async_callback(self._stop_hass, hass)
                 await self._single(variant, hass, bridge, broker, session, stack)
-                self._log("%s: idle window of %.0f s starts", variant, s.idle_window)
-                idle_tasks[variant] = asyncio.create_task(
-                    measure.idle_requests(bridge, s.idle_window)
-                )
-            for variant in s.variants:
+                if "idle" in s.rows:
+                    self._log("%s: idle window of %.0f s starts", variant, s.idle_window)
+                    idle_tasks[variant] = asyncio.create_task(
+                        measure.idle_requests(bridge, s.idle_window)
+                    )
+            for variant in s.variants if "scale" in s.rows else ():
                 await self._scale(variant, session)
             for variant, task in idle_tasks.items():
                 if not task.done():
@@ -173,34 +199,79 @@ class Benchmark:
         self._log("%s: running after %.1f s; adding the bridge", variant, hass.start_seconds)
         out["single_setup"] = await measure.setup_single(hass, bridge, s.settle)
         self._log("%s: set up in %.2f s", variant, out["single_setup"]["setup_s"])
-        out["state_latency"] = await measure.state_latency(hass, bridge.locks, s.samples)
-        self._log("%s: state latency %s", variant, _brief(out["state_latency"]["arrival_ms"]))
+        if "latency" in s.rows:
+            out["state_latency"] = await measure.state_latency(hass, bridge.locks, s.samples)
+            self._log("%s: state latency %s", variant, _brief(out["state_latency"]["arrival_ms"]))
         if broker is not None:
             out["mqtt_latency"] = await self._mqtt_latency(hass, broker, stack)
             self._log("%s: MQTT latency %s", variant, _brief(out["mqtt_latency"]["arrival_ms"]))
-        elif variant == OURS:
-            out["mqtt_latency"] = {"supported": False, "note": "n/a (not yet supported)"}
-        else:
-            out["mqtt_latency"] = {"supported": False, "note": "n/a (no MQTT)"}
-        rings = measure.RingRun(hass, bridge, s.rings, s.ring_spacing)
-        await rings.ring()
-        self._log("%s: %d rings sent; service calls", variant, s.rings)
-        out["service_call"] = await measure.service_calls(hass, bridge, s.service_repeats)
-        self._log(
-            "%s: service call to final %s", variant, _brief(out["service_call"]["to_final_ms"])
-        )
-        out["burst"] = await measure.burst(hass, bridge, s.burst)
-        self._log(
-            "%s: burst failed %s, 503 %s, in flight %s, %.1f s",
-            variant,
-            out["burst"]["failed"],
-            out["burst"]["unavailable_503"],
-            out["burst"]["max_in_flight"],
-            out["burst"]["duration_s"],
-        )
-        out["rings"] = await rings.collect(s.ring_grace)
-        self._log("%s: rings delivered %s of %s", variant, out["rings"]["delivered"], s.rings)
+        elif "mqtt" in s.rows:
+            note = "n/a (not yet supported)" if variant == OURS else "n/a (no MQTT)"
+            out["mqtt_latency"] = {"supported": False, "note": note}
+        rings: measure.RingRun | None = None
+        if "rings" in s.rows:
+            rings = measure.RingRun(hass, bridge, s.rings, s.ring_spacing)
+            await rings.ring()
+            self._log("%s: %d rings sent", variant, s.rings)
+        if "service" in s.rows:
+            out["service_call"] = await measure.service_calls(hass, bridge, s.service_repeats)
+            self._log(
+                "%s: service call to final %s", variant, _brief(out["service_call"]["to_final_ms"])
+            )
+        try:
+            if "at-once" in s.rows:
+                out["at_once"] = {}
+                for radio in s.radios:
+                    bridge.radio = radio
+                    result = await measure.lock_at_once(hass, bridge)
+                    out["at_once"][radio] = result
+                    orders = result["orders"]
+                    self._log(
+                        "%s: 4 locked at once, %s radio: %s s with the smart locks first, "
+                        "%s s with the opener first (slowest motor %s s), %d errors",
+                        variant,
+                        radio,
+                        _s(orders["locks_first"]["all_locked_s"]),
+                        _s(orders["opener_first"]["all_locked_s"]),
+                        _s(result["slowest_motor_s"]),
+                        result["call_errors"],
+                    )
+            if "burst" in s.rows:
+                out["burst"] = {}
+                for devices_name in BURST_SETS:
+                    devices = self._burst_devices(bridge, devices_name)
+                    out["burst"][devices_name] = {}
+                    for radio in s.radios:
+                        bridge.radio = radio
+                        result = await measure.burst(hass, bridge, devices, s.burst)
+                        out["burst"][devices_name][radio] = result
+                        self._log(
+                            "%s: burst over %s, %s radio: calls returned after %.1f s, "
+                            "failed calls %s, not carried out %s, executed twice %s, "
+                            "503 %s, in flight %s, too soon %s",
+                            variant,
+                            devices_name,
+                            radio,
+                            result["calls_returned_s"],
+                            result["call_errors"],
+                            result["not_carried_out"],
+                            result["executed_twice"],
+                            result["unavailable_503"],
+                            result["max_in_flight"],
+                            result["too_soon"],
+                        )
+        finally:
+            bridge.radio = DEFAULT_RADIO
+        if rings is not None:
+            out["rings"] = await rings.collect(s.ring_grace)
+            self._log("%s: rings delivered %s of %s", variant, out["rings"]["delivered"], s.rings)
         out["log_errors_single"] = count_log_errors(hass)
+
+    @staticmethod
+    def _burst_devices(bridge: BenchBridge, name: str) -> list[SimDevice]:
+        if name == "locks3":
+            return list(bridge.locks)
+        return list(bridge.sim.devices)
 
     async def _mqtt_latency(
         self, hass: BenchHass, broker: BenchBroker, stack: contextlib.AsyncExitStack
@@ -329,6 +400,8 @@ class Benchmark:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
     return str(value) if isinstance(value, Path) else value
 
 
@@ -342,6 +415,10 @@ def count_log_errors(hass: BenchHass) -> dict[str, int]:
             if f" {level} (" in line:
                 counts[level] += 1
     return counts
+
+
+def _s(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
 
 
 def _brief(summary: dict[str, Any]) -> str:

@@ -7,13 +7,17 @@ and no clock to reconcile.
 
 Each bridge has four devices (two smart locks of different generations, a
 Smart Door and an opener) and reports final states only by callback, as real
-bridges mostly do. Every API request is recorded with its time and status by
-an interceptor at the stand-in's "arrival" stage (its public extension API),
-so 503s it answers itself are seen too.
+bridges mostly do. Every API request is recorded with the time it arrived, the
+time it was answered and its status by an interceptor at the stand-in's
+"arrival" stage (its public extension API), so 503s it answers itself are seen
+too. The radio model (``"exclusive"``, the stand-in's default, or
+``"parallel"``) is the stand-in's public ``radio``: a constructor keyword, and
+an attribute that can be switched while it runs.
 """
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -22,7 +26,16 @@ from typing import Final
 from aiohttp import web
 
 from nukilocal.const import DeviceType, DoorSensorState, LockState
-from nukilocal.sim import ApiCall, BridgeSimulator, SimDevice, SimOpener, SimSmartLock
+from nukilocal.sim import (
+    DEFAULT_RADIO,
+    ActionEvent,
+    ApiCall,
+    BridgeSimulator,
+    RadioMode,
+    SimDevice,
+    SimOpener,
+    SimSmartLock,
+)
 from nukilocal.sim.config import DEFAULT_HARDWARE_ID, DEFAULT_SERVER_ID, DEFAULT_TOKEN
 
 TOKEN: Final = DEFAULT_TOKEN
@@ -35,6 +48,9 @@ OPENER: Final = 930999314
 
 @dataclass(slots=True, frozen=True)
 class RequestRecord:
+    """One API request: when it arrived, when it was answered (``at``), its status."""
+
+    arrived: float
     at: float
     path: str
     status: int
@@ -85,7 +101,13 @@ BURST_WINDOW_S = 0.5
 class BenchBridge:
     """A bridge stand-in on a loopback port with a request log."""
 
-    def __init__(self, index: int = 0, *, time_factor: float = 1.0) -> None:
+    def __init__(
+        self,
+        index: int = 0,
+        *,
+        time_factor: float = 1.0,
+        radio: RadioMode | str = DEFAULT_RADIO,
+    ) -> None:
         self.index = index
         self.sim = BridgeSimulator(
             TOKEN,
@@ -96,20 +118,27 @@ class BenchBridge:
             hardware_id=DEFAULT_HARDWARE_ID + index,
             server_id=DEFAULT_SERVER_ID + index,
             callback_transitional=False,
+            radio=radio,
         )
-        # Count requests that follow the previous answer within the window in which
-        # real bridges can hang; the stand-in does not hang here (0 s), so both
-        # integrations are measured on the same terms.
+        # The stand-in's own count of requests that follow the previous answer
+        # within the window in which real bridges can hang (it does not hang here:
+        # 0 s, so both integrations are measured on the same terms). It sees only
+        # requests that got the bridge's slot, after answers of such requests;
+        # too_soon() below counts every request, from the request log.
         self.sim.faults.burst_window = BURST_WINDOW_S
         self.sim.faults.burst_hang = 0.0
         self.requests: list[RequestRecord] = []
         self.actions_started = 0
+        # nukiId -> actions started (what the action listener saw), and their kinds.
+        self.actions_by_device: Counter[int] = Counter()
+        self.action_log: list[tuple[float, int, int]] = []
         for device in self.sim.devices:
             device.add_action_listener(self._on_action)
         # On arrival, so the stand-in's own 503 answers pass through it too.
         self.sim.add_interceptor(self._record, stage="arrival")
 
     async def _record(self, call: ApiCall) -> web.StreamResponse:
+        arrived = time.monotonic()
         status = 0
         try:
             response = await call.proceed()
@@ -119,10 +148,21 @@ class BenchBridge:
             status = err.status
             raise
         finally:
-            self.requests.append(RequestRecord(time.monotonic(), call.path, status))
+            self.requests.append(RequestRecord(arrived, time.monotonic(), call.path, status))
 
-    def _on_action(self, device: SimDevice, event: object) -> None:
+    def _on_action(self, device: SimDevice, event: ActionEvent) -> None:
         self.actions_started += 1
+        self.actions_by_device[device.nuki_id] += 1
+        self.action_log.append((time.monotonic(), device.nuki_id, event.action))
+
+    @property
+    def radio(self) -> RadioMode:
+        """The stand-in's radio model; settable while it runs."""
+        return self.sim.radio
+
+    @radio.setter
+    def radio(self, mode: RadioMode | str) -> None:
+        self.sim.radio = mode
 
     async def start(self) -> None:
         await self.sim.start()
@@ -151,6 +191,28 @@ class BenchBridge:
 
     def statuses_between(self, start: float, end: float) -> Counter[int]:
         return Counter(r.status for r in self.requests if start <= r.at < end)
+
+    def too_soon(self, start: float, end: float, window: float = BURST_WINDOW_S) -> int:
+        """Requests that arrived in [start, end) less than ``window`` s after the
+        latest answer (any request, any status, 503s included) before them."""
+        answers = sorted(r.at for r in self.requests)
+        count = 0
+        for record in self.requests:
+            if not start <= record.arrived < end:
+                continue
+            before = bisect.bisect_right(answers, record.arrived)
+            if before and record.arrived - answers[before - 1] < window:
+                count += 1
+        return count
+
+    def overlapping(self, start: float, end: float) -> int:
+        """Requests that arrived in [start, end) while another was still being served."""
+        return sum(
+            1
+            for r in self.requests
+            if start <= r.arrived < end
+            and any(o is not r and o.arrived <= r.arrived < o.at for o in self.requests)
+        )
 
     def idle(self) -> bool:
         return not any(d.busy for d in self.sim.devices)
