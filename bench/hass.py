@@ -33,7 +33,7 @@ from demo.hass import (
     HassProcess,
     HassWebSocket,
 )
-from demo.stack import free_port
+from tests.support.net import free_port
 
 OURS: Final = "ours"
 BUILTIN: Final = "builtin"

@@ -36,14 +36,13 @@ from nukilocal.sim import (
     SimOpener,
     SimSmartLock,
 )
-from nukilocal.sim.config import DEFAULT_HARDWARE_ID, DEFAULT_SERVER_ID, DEFAULT_TOKEN
+from nukilocal.sim.config import DEFAULT_HARDWARE_ID, DEFAULT_SERVER_ID
+from tests.support.ids import BACK_DOOR, FRONT_DOOR, OPENER
+from tests.support.ids import TOKEN as TOKEN
 
-TOKEN: Final = DEFAULT_TOKEN
-# The default stand-in's ids for bridge 0, so its devices look like the demo's.
-FRONT_DOOR: Final = 1015571181
-BACK_DOOR: Final = 437991291
+# The default stand-in's ids for bridge 0 (tests/support/ids.py), so its devices
+# look like the demo's.
 SMART_DOOR: Final = 512345678
-OPENER: Final = 930999314
 
 
 @dataclass(slots=True, frozen=True)

@@ -19,6 +19,7 @@ import pytest
 from demo.hass import REPO_ROOT, HassClient, HassWebSocket
 from demo.stack import DemoStack, Ports
 from nukilocal.sim.control import SimControlClient
+from tests.support.fixtures import http as http
 
 from .support import Entities
 
@@ -106,12 +107,6 @@ def _keep_logs(stack: DemoStack) -> None:
     ):
         if source.exists():
             shutil.copyfile(source, ARTIFACTS / name)
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 @pytest.fixture

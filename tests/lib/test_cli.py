@@ -12,13 +12,13 @@ import pytest
 
 from nukilocal import BridgeClient, LockState, OpenerState
 from nukilocal.sim import BridgeSimulator
-from tests.lib.conftest import BACK_DOOR, OPENER, SIM_TOKEN
+from tests.support.ids import BACK_DOOR, OPENER, TOKEN
 
 NUKI = [sys.executable, "-m", "nukilocal.cli"]
 
 
 def _env(sim: BridgeSimulator | None = None, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "COLUMNS": "200", "NUKI_TOKEN": SIM_TOKEN, **extra}
+    env = {**os.environ, "COLUMNS": "200", "NUKI_TOKEN": TOKEN, **extra}
     if sim is not None:
         env |= {"NUKI_HOST": sim.host, "NUKI_PORT": str(sim.port)}
     return env
@@ -121,7 +121,7 @@ async def test_watch_prints_changes_and_removes_its_callback(
         assert len(bridge_sim.callback_urls) == 1
         bridge_sim.opener(OPENER).ring()
         assert "Building entrance" in await read_until(process.stdout, "ring")
-        async with BridgeClient(bridge_sim.host, bridge_sim.port, SIM_TOKEN) as client:
+        async with BridgeClient(bridge_sim.host, bridge_sim.port, TOKEN) as client:
             await client.lock(BACK_DOOR, bridge_sim.lock(BACK_DOOR).device_type)
         assert "Back door: locked" in await read_until(process.stdout, "Back door: locked")
     finally:
@@ -153,7 +153,7 @@ async def sim_process(
         "--port",
         str(unused_tcp_port),
         "--token",
-        SIM_TOKEN,
+        TOKEN,
         # Real time: the ring stays visible for 30 s, long enough to read it back.
         "--time-factor",
         "1",
@@ -177,7 +177,7 @@ async def test_sim_command_and_ctl(
 ) -> None:
     process, port = sim_process
     url = f"http://127.0.0.1:{port}"
-    async with BridgeClient("127.0.0.1", port, SIM_TOKEN) as client:
+    async with BridgeClient("127.0.0.1", port, TOKEN) as client:
         assert len(await client.list_devices()) == 3
         code, out, _ = await run("ctl", "--url", url, "ring", str(OPENER), env=_env())
         assert code == 0

@@ -33,7 +33,8 @@ from nukilocal import (
 )
 from nukilocal.const import BridgeType
 from nukilocal.sim import BridgeSimulator, SimOpener, SimSmartLock
-from tests.lib.conftest import BACK_DOOR, FRONT_DOOR, OPENER, SIM_TIME_FACTOR, SIM_TOKEN
+from tests.support.ids import BACK_DOOR, FRONT_DOOR, OPENER, TOKEN
+from tests.support.timing import TIME_FACTOR
 
 
 def make_client(sim: BridgeSimulator, **kwargs: object) -> BridgeClient:
@@ -44,7 +45,7 @@ def make_client(sim: BridgeSimulator, **kwargs: object) -> BridgeClient:
         "action_timeout": 5.0,
     }
     options.update(kwargs)
-    token = options.pop("token", SIM_TOKEN)
+    token = options.pop("token", TOKEN)
     return BridgeClient(sim.host, sim.port, token, **options)  # type: ignore[arg-type]
 
 
@@ -70,9 +71,7 @@ async def test_info_and_list(client: BridgeClient, bridge_sim: BridgeSimulator) 
 
 async def test_software_bridge(unused_tcp_port: int) -> None:
     async with (
-        BridgeSimulator(
-            SIM_TOKEN, bridge_type=BridgeType.SOFTWARE, time_factor=SIM_TIME_FACTOR
-        ) as sim,
+        BridgeSimulator(TOKEN, bridge_type=BridgeType.SOFTWARE, time_factor=TIME_FACTOR) as sim,
         make_client(sim) as client,
     ):
         info = await client.info()
@@ -320,7 +319,7 @@ async def test_read_timeouts_and_bad_json(bridge_sim: BridgeSimulator) -> None:
 
 
 async def test_unreachable_bridge_is_a_connection_error(unused_tcp_port: int) -> None:
-    async with BridgeClient("127.0.0.1", unused_tcp_port, SIM_TOKEN) as client:
+    async with BridgeClient("127.0.0.1", unused_tcp_port, TOKEN) as client:
         with pytest.raises(NukiConnectionError) as caught:
             await client.info()
         assert not isinstance(caught.value, NukiTimeoutError)
@@ -358,7 +357,7 @@ async def test_button_press_gives_the_token(
         assert bridge_sim.press_button()
 
     presser = asyncio.create_task(press())
-    assert await client.request_token() == SIM_TOKEN
+    assert await client.request_token() == TOKEN
     await presser
 
 
@@ -384,7 +383,7 @@ async def test_the_token_never_shows(
     bridge_sim: BridgeSimulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    secret = SIM_TOKEN
+    secret = TOKEN
     errors: list[Exception] = []
     for mode in TokenMode:
         async with make_client(

@@ -15,14 +15,14 @@ from pynuki.bridge import InvalidCredentialsException
 
 from nukilocal import LockState, OpenerState
 from nukilocal.sim import BridgeSimulator
-from tests.lib.conftest import BACK_DOOR, FRONT_DOOR, OPENER, SIM_TOKEN
+from tests.support.ids import BACK_DOOR, FRONT_DOOR, OPENER, TOKEN
 
 # pynuki builds its timestamp with datetime.utcnow(); not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:pynuki")
 
 
 def _session(sim: BridgeSimulator, secure: bool) -> dict[str, object]:
-    bridge = NukiBridge(sim.host, SIM_TOKEN, port=sim.port, secure=secure, min_request_gap=0)
+    bridge = NukiBridge(sim.host, TOKEN, port=sim.port, secure=secure, min_request_gap=0)
     info = bridge.info()
     locks = {lock.nuki_id: lock for lock in bridge.locks}
     openers = {opener.nuki_id: opener for opener in bridge.openers}

@@ -22,14 +22,8 @@ from nukilocal.const import (
     TokenMode,
 )
 from nukilocal.sim import BridgeSimulator, SimOpener, SimSmartLock
-
-# The default devices and token of the bridge_sim fixture (tests/lib/conftest.py).
-SIM_TOKEN = "abc123def456"
-FRONT_DOOR = 1015571181
-BACK_DOOR = 437991291
-OPENER = 930999314
-
-WAIT = 5.0
+from tests.support.ids import BACK_DOOR, FRONT_DOOR, OPENER, TOKEN
+from tests.support.timing import WAIT
 
 
 async def call(
@@ -42,7 +36,7 @@ async def call(
     **params: Any,
 ) -> tuple[int, Any]:
     """GET an endpoint; JSON answers decoded, anything else as text."""
-    query = {"token": SIM_TOKEN} if auth is None else dict(auth)
+    query = {"token": TOKEN} if auth is None else dict(auth)
     query.update({k: str(v) for k, v in params.items()})
     async with http.get(
         f"{sim.base_url}{path}", params=query, timeout=aiohttp.ClientTimeout(total=timeout)
@@ -259,18 +253,18 @@ async def test_plain_token_refusals(
 ) -> None:
     assert await call(http, bridge_sim, "/list", auth={}) == (401, "HTTP 401 Unauthorized")
     assert (await call(http, bridge_sim, "/list", auth={"token": "wrong0"}))[0] == 401
-    assert (await call(http, bridge_sim, "/info", auth={"token": SIM_TOKEN + "x"}))[0] == 401
+    assert (await call(http, bridge_sim, "/info", auth={"token": TOKEN + "x"}))[0] == 401
 
 
 async def test_hashed_token_once_and_fresh(
     bridge_sim: BridgeSimulator, http: aiohttp.ClientSession
 ) -> None:
-    params = auth_params(SIM_TOKEN, TokenMode.HASHED)
+    params = auth_params(TOKEN, TokenMode.HASHED)
     assert (await call(http, bridge_sim, "/list", auth=params))[0] == 200
     # Replayed: refused.
     assert (await call(http, bridge_sim, "/list", auth=params))[0] == 401
     ts = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    wrong = hashlib.sha256(f"{ts},1,{SIM_TOKEN}x".encode()).hexdigest()
+    wrong = hashlib.sha256(f"{ts},1,{TOKEN}x".encode()).hexdigest()
     assert (await call(http, bridge_sim, "/list", auth={"ts": ts, "rnr": "1", "hash": wrong}))[
         0
     ] == 401
@@ -280,7 +274,7 @@ async def test_hashed_token_once_and_fresh(
 async def test_encrypted_token(
     bridge_sim: BridgeSimulator, http: aiohttp.ClientSession, nonce_key: str
 ) -> None:
-    params = auth_params(SIM_TOKEN, TokenMode.ENCRYPTED)
+    params = auth_params(TOKEN, TokenMode.ENCRYPTED)
     params[nonce_key] = params.pop("nonce")
     assert (await call(http, bridge_sim, "/info", auth=params))[0] == 200
     assert (await call(http, bridge_sim, "/info", auth=params))[0] == 401
@@ -293,12 +287,12 @@ async def test_clock_offset_makes_tokens_stale(
     bridge_sim: BridgeSimulator, http: aiohttp.ClientSession, mode: TokenMode
 ) -> None:
     bridge_sim.clock_offset = timedelta(minutes=5)
-    assert (await call(http, bridge_sim, "/list", auth=auth_params(SIM_TOKEN, mode)))[0] == 401
+    assert (await call(http, bridge_sim, "/list", auth=auth_params(TOKEN, mode)))[0] == 401
     # A client that reads the bridge's clock from /info gets in.
     _status, info = await call(http, bridge_sim, "/info")
     bridge_now = datetime.fromisoformat(info["currentTime"])
     assert bridge_now - datetime.now(UTC) > timedelta(minutes=4)
-    fresh = auth_params(SIM_TOKEN, mode, now=bridge_now)
+    fresh = auth_params(TOKEN, mode, now=bridge_now)
     assert (await call(http, bridge_sim, "/list", auth=fresh))[0] == 200
     # Plain tokens do not depend on the clock.
     assert (await call(http, bridge_sim, "/list"))[0] == 200
@@ -312,7 +306,7 @@ async def test_auth_with_button(bridge_sim: BridgeSimulator, http: aiohttp.Clien
     request = asyncio.ensure_future(call(http, bridge_sim, "/auth", auth={}))
     await bridge_sim.wait_for_auth_request(timeout=WAIT)
     assert bridge_sim.press_button() is True
-    assert await request == (200, {"token": SIM_TOKEN, "success": True})
+    assert await request == (200, {"token": TOKEN, "success": True})
 
 
 async def test_auth_times_out_without_button(
@@ -458,7 +452,7 @@ async def test_callbacks_delivered_in_order(
 async def test_callbacks_on_final_states_only(
     http: aiohttp.ClientSession, receiver: CallbackReceiver
 ) -> None:
-    async with BridgeSimulator(SIM_TOKEN, time_factor=0.01, callback_transitional=False) as sim:
+    async with BridgeSimulator(TOKEN, time_factor=0.01, callback_transitional=False) as sim:
         sim.add_callback(receiver.url)
         await call(http, sim, "/lockAction", nukiId=FRONT_DOOR, deviceType=4, action=3)
         lock = sim.lock(FRONT_DOOR)
@@ -633,7 +627,7 @@ async def test_unknown_device_type_in_list(
 
 async def test_software_bridge(http: aiohttp.ClientSession) -> None:
     devices = [SimSmartLock(11, "Home"), SimOpener(12, "Gate")]
-    async with BridgeSimulator(SIM_TOKEN, devices=devices, bridge_type=2, time_factor=0.01) as sim:
+    async with BridgeSimulator(TOKEN, devices=devices, bridge_type=2, time_factor=0.01) as sim:
         status, data = await call(http, sim, "/list")
         assert status == 200
         assert all("deviceType" not in item for item in data)

@@ -16,17 +16,13 @@ from nukilocal.exceptions import (
     NukiUnknownDeviceError,
 )
 from nukilocal.sim import BridgeSimulator, SimControlClient
-
-SIM_TOKEN = "abc123def456"
-FRONT_DOOR = 1015571181
-BACK_DOOR = 437991291
-OPENER = 930999314
-WAIT = 5.0
+from tests.support.ids import BACK_DOOR, FRONT_DOOR, OPENER, TOKEN
+from tests.support.timing import WAIT
 
 
 @pytest.fixture
 async def control(bridge_sim: BridgeSimulator) -> AsyncIterator[SimControlClient]:
-    async with SimControlClient(bridge_sim.base_url, SIM_TOKEN) as client:
+    async with SimControlClient(bridge_sim.base_url, TOKEN) as client:
         yield client
 
 
@@ -60,7 +56,7 @@ async def test_identity_shows_in_list_without_a_callback(
     front_door.add_identity_listener(lambda device: renamed.append(device.name))
     front_door.add_listener(lambda device: state_changes.append(device.state_id))
     await control.set_identity(FRONT_DOOR, name="Porch", firmware="3.9.2")
-    async with http.get(f"{bridge_sim.base_url}/list", params={"token": SIM_TOKEN}) as response:
+    async with http.get(f"{bridge_sim.base_url}/list", params={"token": TOKEN}) as response:
         front = next(d for d in await response.json() if d["nukiId"] == FRONT_DOOR)
     assert (front["name"], front["firmwareVersion"]) == ("Porch", "3.9.2")
     assert renamed == ["Porch"]
@@ -92,7 +88,7 @@ async def test_button_faults_clock_stats(
     # The control interface answers although /auth holds the bridge's only slot.
     assert await control.press_button() is True
     async with await auth as response:
-        assert (await response.json())["token"] == SIM_TOKEN
+        assert (await response.json())["token"] == TOKEN
     faults = await control.set_faults(force503=2, latency=0.01, malformed=1)
     assert faults == {
         "force503": 2,
@@ -144,7 +140,7 @@ async def test_control_errors(bridge_sim: BridgeSimulator, control: SimControlCl
     async with SimControlClient(bridge_sim.base_url, "wrong-token") as intruder:
         with pytest.raises(NukiAuthError):
             await intruder.devices()
-    async with SimControlClient("http://127.0.0.1:9", SIM_TOKEN) as nowhere:
+    async with SimControlClient("http://127.0.0.1:9", TOKEN) as nowhere:
         with pytest.raises(NukiConnectionError):
             await nowhere.devices()
 
@@ -154,7 +150,7 @@ async def test_raw_get_with_query_token(
 ) -> None:
     async with http.get(
         f"{bridge_sim.base_url}/sim/door",
-        params={"token": SIM_TOKEN, "nukiId": str(FRONT_DOOR), "open": "1"},
+        params={"token": TOKEN, "nukiId": str(FRONT_DOOR), "open": "1"},
     ) as response:
         assert response.status == 200
         data = await response.json()

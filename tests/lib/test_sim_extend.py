@@ -21,9 +21,8 @@ import nukilocal.sim
 from nukilocal.sim import ApiCall, BridgeSimulator, CallbackDelivery, SimSmartLock
 from nukilocal.sim.bridge import json_answer, plain_error
 from nukilocal.sim.control import TOKEN_HEADER
-from tests.lib.conftest import BACK_DOOR, FRONT_DOOR, SIM_TOKEN
-
-WAIT = 5.0
+from tests.support.ids import BACK_DOOR, FRONT_DOOR, TOKEN
+from tests.support.timing import WAIT
 
 
 async def get(
@@ -58,14 +57,14 @@ async def test_answer_instead_for_one_path_only(
 
     bridge_sim.add_interceptor(garbage, paths="/callback/list")
     async with http.get(
-        f"{bridge_sim.base_url}/callback/list", params={"token": SIM_TOKEN}
+        f"{bridge_sim.base_url}/callback/list", params={"token": TOKEN}
     ) as response:
         assert (response.status, await response.text()) == (200, '{"callbacks": [')
-    assert seen == [f"token={SIM_TOKEN}"]
-    assert (await get(http, bridge_sim, "/info", token=SIM_TOKEN))[0] == 200
+    assert seen == [f"token={TOKEN}"]
+    assert (await get(http, bridge_sim, "/info", token=TOKEN))[0] == 200
     # Counted like any API request.
     assert bridge_sim.stats.requests["/callback/list"] == 1
-    assert seen == [f"token={SIM_TOKEN}"]
+    assert seen == [f"token={TOKEN}"]
 
 
 async def test_delay_holds_the_only_request_slot(
@@ -79,10 +78,10 @@ async def test_delay_holds_the_only_request_slot(
         return await call.proceed()
 
     bridge_sim.add_interceptor(hold, paths=["/list"])
-    held = asyncio.ensure_future(get(http, bridge_sim, "/list", token=SIM_TOKEN))
+    held = asyncio.ensure_future(get(http, bridge_sim, "/list", token=TOKEN))
     async with asyncio.timeout(WAIT):
         await arrived.wait()
-    assert await get(http, bridge_sim, "/info", token=SIM_TOKEN) == (503, "HTTP 503 Unavailable")
+    assert await get(http, bridge_sim, "/info", token=TOKEN) == (503, "HTTP 503 Unavailable")
     release.set()
     status, devices = await held
     assert status == 200
@@ -104,13 +103,13 @@ async def test_change_the_answer_with_the_query_and_the_device(
 
     bridge_sim.add_interceptor(low_battery, paths="/lockState")
     _status, data = await get(
-        http, bridge_sim, "/lockState", token=SIM_TOKEN, nukiId=FRONT_DOOR, deviceType=4
+        http, bridge_sim, "/lockState", token=TOKEN, nukiId=FRONT_DOOR, deviceType=4
     )
     assert (data["batteryChargeState"], data["name"], data["state"]) == (7, "Front door", 1)
-    _status, data = await get(http, bridge_sim, "/lockState", token=SIM_TOKEN, nukiId=BACK_DOOR)
+    _status, data = await get(http, bridge_sim, "/lockState", token=TOKEN, nukiId=BACK_DOOR)
     assert data["batteryChargeState"] == 64
     # A request naming no device: None, and the stand-in's own 400.
-    status, _text = await get(http, bridge_sim, "/lockState", token=SIM_TOKEN)
+    status, _text = await get(http, bridge_sim, "/lockState", token=TOKEN)
     assert status == 400
 
 
@@ -122,9 +121,9 @@ async def test_endpoint_answers_are_still_mangled_by_faults(
 
     bridge_sim.add_interceptor(mine, paths="/info")
     bridge_sim.faults.truncated = 1
-    async with http.get(f"{bridge_sim.base_url}/info", params={"token": SIM_TOKEN}) as response:
+    async with http.get(f"{bridge_sim.base_url}/info", params={"token": TOKEN}) as response:
         assert await response.text() == '{"mine'
-    assert await get(http, bridge_sim, "/info", token=SIM_TOKEN) == (200, {"mine": True})
+    assert await get(http, bridge_sim, "/info", token=TOKEN) == (200, {"mine": True})
 
 
 async def test_arrival_sees_every_request_and_the_stand_ins_503s(
@@ -145,8 +144,8 @@ async def test_arrival_sees_every_request_and_the_stand_ins_503s(
     bridge_sim.add_interceptor(record, stage="arrival")
     bridge_sim.add_interceptor(count)
     bridge_sim.faults.force_503 = 1
-    assert (await get(http, bridge_sim, "/list", token=SIM_TOKEN))[0] == 503
-    assert (await get(http, bridge_sim, "/list", token=SIM_TOKEN))[0] == 200
+    assert (await get(http, bridge_sim, "/list", token=TOKEN))[0] == 503
+    assert (await get(http, bridge_sim, "/list", token=TOKEN))[0] == 200
     bridge_sim.faults.latency = 0.2
     statuses = sorted(
         s for s, _ in await asyncio.gather(*(get(http, bridge_sim, "/info") for _ in range(2)))
@@ -157,7 +156,7 @@ async def test_arrival_sees_every_request_and_the_stand_ins_503s(
     # The endpoint stage runs only for requests the stand-in serves.
     assert endpoint == ["/list", "/info"]
     # Neither sees the control interface.
-    async with http.get(f"{bridge_sim.base_url}/sim/stats", params={"token": SIM_TOKEN}) as r:
+    async with http.get(f"{bridge_sim.base_url}/sim/stats", params={"token": TOKEN}) as r:
         assert r.status == 200
     assert len(arrival) == 4
 
@@ -178,12 +177,12 @@ async def test_order_removal_and_proceed_once(
 
     bridge_sim.add_interceptor(tagged("outer"))
     remove_inner = bridge_sim.add_interceptor(tagged("inner"))
-    assert (await get(http, bridge_sim, "/info", token=SIM_TOKEN))[0] == 200
+    assert (await get(http, bridge_sim, "/info", token=TOKEN))[0] == 200
     assert order == ["outer>", "inner>", "<inner", "<outer"]
     remove_inner()
     remove_inner()  # twice is harmless
     order.clear()
-    await get(http, bridge_sim, "/info", token=SIM_TOKEN)
+    await get(http, bridge_sim, "/info", token=TOKEN)
     assert order == ["outer>", "<outer"]
 
     async def twice(call: ApiCall) -> web.StreamResponse:
@@ -193,13 +192,13 @@ async def test_order_removal_and_proceed_once(
         return plain_error(403)
 
     bridge_sim.add_interceptor(twice, paths="/list")
-    assert await get(http, bridge_sim, "/list", token=SIM_TOKEN) == (403, "HTTP 403 Forbidden")
+    assert await get(http, bridge_sim, "/list", token=TOKEN) == (403, "HTTP 403 Forbidden")
     with pytest.raises(ValueError, match="stage"):
         bridge_sim.add_interceptor(twice, stage="later")  # type: ignore[arg-type]
 
 
 async def test_added_routes_with_and_without_the_token(http: aiohttp.ClientSession) -> None:
-    sim = BridgeSimulator(SIM_TOKEN, time_factor=0.01)
+    sim = BridgeSimulator(TOKEN, time_factor=0.01)
     pressed: list[str] = []
 
     async def press(request: web.Request) -> web.Response:
@@ -216,10 +215,10 @@ async def test_added_routes_with_and_without_the_token(http: aiohttp.ClientSessi
             sim.add_routes({"/demo/late": health})
         assert (await get(http, sim, "/demo/press"))[0] == 401
         assert (await get(http, sim, "/demo/press", token="wrong-token"))[0] == 401
-        assert await get(http, sim, "/demo/press", token=SIM_TOKEN) == (200, {"success": True})
-        status, _ = await get(http, sim, "/demo/press", headers={TOKEN_HEADER: SIM_TOKEN})
+        assert await get(http, sim, "/demo/press", token=TOKEN) == (200, {"success": True})
+        status, _ = await get(http, sim, "/demo/press", headers={TOKEN_HEADER: TOKEN})
         assert status == 200
-        async with http.post(f"{sim.base_url}/demo/press", params={"token": SIM_TOKEN}) as r:
+        async with http.post(f"{sim.base_url}/demo/press", params={"token": TOKEN}) as r:
             assert r.status == 200
         assert await get(http, sim, "/demo/health") == (200, "ok")
         # Outside the API: not counted, and served while an API request holds the slot.
@@ -231,11 +230,11 @@ async def test_added_routes_with_and_without_the_token(http: aiohttp.ClientSessi
             return await call.proceed()
 
         sim.add_interceptor(hold, paths="/list")
-        held = asyncio.ensure_future(get(http, sim, "/list", token=SIM_TOKEN))
+        held = asyncio.ensure_future(get(http, sim, "/list", token=TOKEN))
         async with asyncio.timeout(WAIT):
             await arrived.wait()
         assert await get(http, sim, "/demo/health") == (200, "ok")
-        assert (await get(http, sim, "/demo/press", token=SIM_TOKEN))[0] == 200
+        assert (await get(http, sim, "/demo/press", token=TOKEN))[0] == 200
         release.set()
         assert (await held)[0] == 200
         assert pressed == ["GET", "GET", "POST", "GET"]

@@ -26,9 +26,9 @@ from nukilocal.const import CommandResponse, LockAction, LockState, OpenerState
 from nukilocal.exceptions import NukiBadRequestError
 from nukilocal.sim import BridgeSimulator, SimControlClient, SimDevice
 from nukilocal.sim.config import config_from_dict
-from tests.lib.conftest import BACK_DOOR, FRONT_DOOR, OPENER, SIM_TOKEN
+from tests.support.ids import BACK_DOOR, FRONT_DOOR, OPENER, TOKEN
+from tests.support.timing import WAIT
 
-WAIT = 5.0
 FAST = 0.01
 # A motor run lasts 1.5 s x 1000: it runs until the test ends it by hand.
 ENDLESS = 1000.0
@@ -44,7 +44,7 @@ async def act(
     device_type: int | None = None,
 ) -> tuple[int, Any]:
     """GET /lockAction; the JSON answer decoded, a plain-text error as text."""
-    params = {"token": SIM_TOKEN, "nukiId": str(nuki_id), "action": str(action)}
+    params = {"token": TOKEN, "nukiId": str(nuki_id), "action": str(action)}
     params["nowait"] = str(nowait)
     if device_type is not None:
         params["deviceType"] = str(device_type)
@@ -77,13 +77,13 @@ def hold_when(sim: BridgeSimulator, device: SimDevice, state: int) -> None:
 
 @pytest.fixture
 async def exclusive() -> AsyncIterator[BridgeSimulator]:
-    async with BridgeSimulator(SIM_TOKEN, time_factor=ENDLESS, radio="exclusive") as sim:
+    async with BridgeSimulator(TOKEN, time_factor=ENDLESS, radio="exclusive") as sim:
         yield sim
 
 
 @pytest.fixture
 async def parallel() -> AsyncIterator[BridgeSimulator]:
-    async with BridgeSimulator(SIM_TOKEN, time_factor=ENDLESS, radio="parallel") as sim:
+    async with BridgeSimulator(TOKEN, time_factor=ENDLESS, radio="parallel") as sim:
         yield sim
 
 
@@ -148,7 +148,7 @@ async def test_a_waiting_action_holds_the_only_request_slot(
     http: aiohttp.ClientSession, mode: str
 ) -> None:
     """Both models: while a nowait=0 action is waited for, every request gets 503."""
-    async with BridgeSimulator(SIM_TOKEN, time_factor=ENDLESS, radio=mode) as sim:
+    async with BridgeSimulator(TOKEN, time_factor=ENDLESS, radio=mode) as sim:
         front = sim.lock(FRONT_DOOR)
         waiting = asyncio.ensure_future(act(http, sim, FRONT_DOOR, 1, nowait=0))
         await front.wait_for(lambda d: d.busy, WAIT)
@@ -164,7 +164,7 @@ async def test_exclusive_answered_unlatch_still_holds_the_radio(
     http: aiohttp.ClientSession,
 ) -> None:
     """nowait=0 answers once the latch is pulled; the latch is held on: other actions 503."""
-    async with BridgeSimulator(SIM_TOKEN, time_factor=FAST, radio="exclusive") as sim:
+    async with BridgeSimulator(TOKEN, time_factor=FAST, radio="exclusive") as sim:
         front, back = sim.lock(FRONT_DOOR), sim.lock(BACK_DOOR)
         hold_when(sim, front, LockState.UNLATCHED)
         assert await act(http, sim, FRONT_DOOR, 3, nowait=0) == (
@@ -188,7 +188,7 @@ async def test_exclusive_answered_unlatch_still_holds_the_radio(
 async def test_parallel_answered_unlatch_lets_another_device_run(
     http: aiohttp.ClientSession,
 ) -> None:
-    async with BridgeSimulator(SIM_TOKEN, time_factor=FAST, radio="parallel") as sim:
+    async with BridgeSimulator(TOKEN, time_factor=FAST, radio="parallel") as sim:
         front, back = sim.lock(FRONT_DOOR), sim.lock(BACK_DOOR)
         hold_when(sim, front, LockState.UNLATCHED)
         assert (await act(http, sim, FRONT_DOOR, 3, nowait=0))[1]["success"] is True
@@ -206,7 +206,7 @@ async def test_exclusive_open_door_of_an_opener_holds_the_radio(
     http: aiohttp.ClientSession,
 ) -> None:
     """The electric strike: answered when the door opens, busy while it stays open."""
-    async with BridgeSimulator(SIM_TOKEN, time_factor=FAST, radio="exclusive") as sim:
+    async with BridgeSimulator(TOKEN, time_factor=FAST, radio="exclusive") as sim:
         opener = sim.opener(OPENER)
         hold_when(sim, opener, OpenerState.OPEN)
         assert (await act(http, sim, OPENER, 3, nowait=0, device_type=2))[1]["success"] is True
@@ -219,7 +219,7 @@ async def test_exclusive_lock_n_go_wait_is_the_locks_own(
     http: aiohttp.ClientSession,
 ) -> None:
     """Lock 'n' go: once unlocked the lock waits and relocks by itself; the radio is free."""
-    async with BridgeSimulator(SIM_TOKEN, time_factor=FAST, radio="exclusive") as sim:
+    async with BridgeSimulator(TOKEN, time_factor=FAST, radio="exclusive") as sim:
         front = sim.lock(FRONT_DOOR)
         front.lock_n_go_seconds = 1e6  # the relock never comes during the test
         assert (await act(http, sim, FRONT_DOOR, 4, nowait=1))[1]["success"] is True
@@ -253,7 +253,7 @@ async def test_exclusive_radio_is_taken_by_the_bridges_own_actions_only(
 async def test_radio_switch_over_the_control_interface(
     exclusive: BridgeSimulator, http: aiohttp.ClientSession
 ) -> None:
-    async with SimControlClient(exclusive.base_url, SIM_TOKEN) as control:
+    async with SimControlClient(exclusive.base_url, TOKEN) as control:
         assert await control.radio() == {"radio": "exclusive", "running": []}
         assert (await act(http, exclusive, FRONT_DOOR, 1, nowait=1))[1]["success"] is True
         assert await control.radio() == {"radio": "exclusive", "running": [FRONT_DOOR]}
@@ -267,15 +267,15 @@ async def test_radio_switch_over_the_control_interface(
 
 
 def test_radio_default_and_bad_values() -> None:
-    assert BridgeSimulator(SIM_TOKEN).radio == "exclusive"
-    sim = BridgeSimulator(SIM_TOKEN, radio="parallel")
+    assert BridgeSimulator(TOKEN).radio == "exclusive"
+    sim = BridgeSimulator(TOKEN, radio="parallel")
     assert sim.radio == "parallel"
     sim.radio = "exclusive"
     assert sim.radio == "exclusive"
     with pytest.raises(ValueError, match="radio"):
         sim.radio = "both"
     with pytest.raises(ValueError, match="radio"):
-        BridgeSimulator(SIM_TOKEN, radio="serial")
+        BridgeSimulator(TOKEN, radio="serial")
 
 
 def test_radio_on_the_command_line_and_in_a_config_file() -> None:

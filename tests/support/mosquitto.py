@@ -10,7 +10,6 @@ import contextlib
 import os
 import selectors
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -18,6 +17,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+from tests.support.net import free_port
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 MOSQUITTO_PASSWD = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
@@ -28,12 +29,6 @@ _READY_MARKER = b"running"
 
 def available() -> bool:
     return Path(MOSQUITTO).exists()
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 class Mosquitto:

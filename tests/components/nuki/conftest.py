@@ -1,6 +1,7 @@
 """Fixtures for the Nuki integration's tests: a bridge stand-in on a real port.
 
-``bridge`` is a started :class:`BridgeSimulator` with the default devices,
+``bridge`` is a started :class:`BridgeSimulator` with the default devices
+(``observed_bridge`` the same, recording what it receives: :mod:`.faultkit`),
 ``mock_config_entry`` an entry pointing at it (not yet added), and
 ``setup_integration`` adds and sets up an entry. ``push_url`` serves Home
 Assistant's HTTP app on a real 127.0.0.1 port and makes it the internal URL, so
@@ -36,14 +37,16 @@ from custom_components.nuki.const import (
 )
 from nukilocal.models import hex_id
 from nukilocal.sim.bridge import BridgeSimulator
+from tests.support.bridge import bridge_standin
+from tests.support.ids import BACK_DOOR as BACK_DOOR
+from tests.support.ids import FRONT_DOOR as FRONT_DOOR
+from tests.support.ids import OPENER as OPENER
+from tests.support.ids import TOKEN
+from tests.support.timing import TIME_FACTOR as TIME_FACTOR
 
-TOKEN = "abc123def456"
+from .faultkit import ObservedBridge, observed_standin
+
 WEBHOOK_ID = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
-FRONT_DOOR = 1015571181
-BACK_DOOR = 437991291
-OPENER = 930999314
-# Devices run 100 times faster than real ones: a motor turn takes 15 ms.
-TIME_FACTOR = 0.01
 
 type SetupIntegration = Callable[..., Awaitable[MockConfigEntry]]
 
@@ -84,8 +87,19 @@ def fast_bridge_requests(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def bridge(socket_enabled: None) -> AsyncGenerator[BridgeSimulator]:
-    async with BridgeSimulator(TOKEN, time_factor=TIME_FACTOR) as sim:
+async def bridge(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[BridgeSimulator]:
+    """A started bridge stand-in with the default devices (depends on hass so it stops first)."""
+    async with bridge_standin() as sim:
+        yield sim
+
+
+@pytest.fixture
+async def observed_bridge(
+    hass: HomeAssistant, socket_enabled: None
+) -> AsyncGenerator[ObservedBridge]:
+    """The stand-in recording what it receives, on a fixed port so it can be stopped and
+    started again; a module's own ``bridge`` fixture returns it where its tests need it."""
+    async with observed_standin() as sim:
         yield sim
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections import defaultdict
 from typing import Any
 
@@ -19,17 +18,15 @@ import pytest
 from aiohttp import web
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.nuki.const import POLL_INTERVAL_NO_PUSH, POLL_INTERVAL_PUSH
 from nukilocal.sim import ApiCall, BridgeSimulator
 from nukilocal.sim.devices import SimDevice
+from tests.support.ids import TOKEN
+from tests.support.net import free_port
+from tests.support.timing import TIME_FACTOR, WAIT
 
 # Loggers whose records the fault tests police.
 OUR_LOGGERS = ("custom_components.nuki", "nukilocal")
-# Generous bound for things that happen within milliseconds; never a pacing sleep.
-WAIT = 10.0
 
 
 class ObservedBridge(BridgeSimulator):
@@ -64,10 +61,9 @@ class ObservedBridge(BridgeSimulator):
         return event
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def observed_standin(time_factor: float = TIME_FACTOR) -> ObservedBridge:
+    """Not yet started: the default devices, on a fixed port (stopped, it starts there again)."""
+    return ObservedBridge(TOKEN, time_factor=time_factor, port=free_port())
 
 
 def count_changes(device: SimDevice) -> list[int]:
@@ -82,13 +78,6 @@ def count_changes(device: SimDevice) -> list[int]:
 
     device.add_listener(listener)
     return seen
-
-
-async def advance(hass: HomeAssistant, push: bool = True) -> None:
-    """Let the next safety-net poll run and finish."""
-    interval = POLL_INTERVAL_PUSH if push else POLL_INTERVAL_NO_PUSH
-    async_fire_time_changed(hass, dt_util.utcnow() + interval)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def unavailable(hass: HomeAssistant, *entity_ids: str) -> bool:

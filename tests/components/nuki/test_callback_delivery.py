@@ -19,9 +19,10 @@ from custom_components.nuki.const import DOMAIN, POLL_INTERVAL_NO_PUSH, POLL_INT
 from nukilocal.client import BridgeClient
 from nukilocal.const import LockState
 from nukilocal.sim.bridge import BridgeSimulator
+from tests.support.net import free_port
 
 from .conftest import FRONT_DOOR, TOKEN, SetupIntegration
-from .faultkit import advance, free_port
+from .helpers import poll, push_poll
 
 FRONT = "lock.front_door"
 
@@ -53,11 +54,11 @@ async def test_undelivered_callbacks_found_polled_and_repaired(
     # Two polls in a row find a move no callback reported: not a lost callback.
     await turn(hass, bridge, lock=False)
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
-    await advance(hass)
+    await push_poll(hass)
     assert hass.states.get(FRONT).state == HaLockState.UNLOCKED
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
     await turn(hass, bridge, lock=True)
-    await advance(hass)
+    await push_poll(hass)
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
     assert bridge.stats.callbacks_blocked >= 2
     assert coordinator.push.health.received == 0
@@ -74,12 +75,12 @@ async def test_undelivered_callbacks_found_polled_and_repaired(
 
     # After the poll already planned, polls come every 30 s, also after the
     # hourly callback check.
-    await advance(hass)
+    await push_poll(hass)
     await turn(hass, bridge, lock=False)
-    await advance(hass, push=False)
+    await poll(hass)
     assert hass.states.get(FRONT).state == HaLockState.UNLOCKED
     for _ in range(12):
-        await advance(hass, push=False)
+        await poll(hass)
     assert coordinator.update_interval == POLL_INTERVAL_NO_PUSH
 
     # The user removes the dead callback: the next move arrives by callback.
@@ -107,7 +108,7 @@ async def test_bridge_cannot_reach_home_assistant(
     entry = await setup_integration(mock_config_entry)
     for lock in (False, True):
         await turn(hass, bridge, lock=lock)
-        await advance(hass)
+        await push_poll(hass)
     assert bridge.stats.callbacks_failed >= 2
     issue = issue_registry.async_get_issue(DOMAIN, f"callbacks_not_delivered_{entry.entry_id}")
     assert issue is not None
@@ -129,7 +130,7 @@ async def test_changes_callbacks_never_report_are_no_alarm(
     for level in (60, 50, 40):
         # Changed behind the bridge's back: no callback for it.
         lock.battery_level = level
-        await advance(hass)
+        await push_poll(hass)
         assert hass.states.get("sensor.front_door_battery").state == str(level)
     assert coordinator.push.health.active
     issue_id = f"callbacks_not_delivered_{init_integration_push.entry_id}"
@@ -150,7 +151,7 @@ async def test_one_lost_callback_is_no_alarm(
     for _ in range(3):
         # Lost on the way: the bridge never sent it.
         lock.state = LockState.UNLOCKED
-        await advance(hass)
+        await push_poll(hass)
         assert hass.states.get(FRONT).state == HaLockState.UNLOCKED
         assert coordinator.push.health.active
         assert issue_registry.async_get_issue(DOMAIN, issue_id) is None

@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock, patch
@@ -29,15 +28,15 @@ from custom_components.nuki.flow_helpers import clean_port, normalize_bridge_id,
 from nukilocal.client import BridgeClient
 from nukilocal.const import BridgeType
 from nukilocal.sim import BridgeSimulator
+from tests.support import net
+from tests.support.timing import WAIT
 
-TOKEN = "abc123def456"
+from .conftest import TOKEN
+
+# The hardware id of the ``bridge`` fixture: the stand-in's default.
 HARDWARE_ID = 1013065235
 BRIDGE_ID = "3C622613"  # upper-case hex of HARDWARE_ID
 OTHER_HARDWARE_ID = 2117604523
-# 1/100 of real time: /auth gives up after 0.3 s instead of 30 s.
-TIME_FACTOR = 0.01
-# Generous bound for events that arrive within milliseconds; never a pacing sleep.
-WAIT = 10.0
 
 COMPONENT = Path(__file__).parents[3] / "custom_components" / "nuki"
 # The flow logs from config_flow.py and the flow_*.py modules it is split into.
@@ -48,18 +47,9 @@ pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
 @pytest.fixture
-async def bridge(hass: HomeAssistant, socket_enabled: None) -> AsyncIterator[BridgeSimulator]:
-    """A started hardware bridge stand-in (depends on hass so it stops first)."""
-    async with BridgeSimulator(TOKEN, time_factor=TIME_FACTOR, hardware_id=HARDWARE_ID) as sim:
-        yield sim
-
-
-@pytest.fixture
 def free_port(socket_enabled: None) -> int:
     """A port on 127.0.0.1 where nothing listens."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return net.free_port()
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from nukilocal.const import OpenerAction
 from nukilocal.sim.bridge import BridgeSimulator
 
 from .conftest import OPENER, SetupIntegration
-from .test_lock import poll
+from .helpers import poll
 
 DOORBELL = "event.building_entrance_doorbell"
 RING_EVENT = {"type": "ring", "entity_id": "lock.building_entrance"}

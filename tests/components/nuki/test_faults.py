@@ -11,17 +11,15 @@ is carried out at most once, and that nothing logs a traceback.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
 from datetime import timedelta
 from unittest.mock import patch
 
 import pytest
 import pytest_socket
 from aiohttp import web
-from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.components.lock import LockState as HaLockState
 from homeassistant.config_entries import SOURCE_DHCP, ConfigEntryState
-from homeassistant.const import ATTR_ENTITY_ID, CONF_HOST, SERVICE_LOCK, SERVICE_UNLOCK
+from homeassistant.const import CONF_HOST, SERVICE_LOCK, SERVICE_UNLOCK
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
@@ -34,6 +32,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.nuki.const import DOMAIN, POLL_INTERVAL_PUSH, VERIFY_AFTER_COMMAND
 from nukilocal.const import LockState
 from nukilocal.models import hex_id
+from tests.support.timing import WAIT
 
 from .conftest import (
     BACK_DOOR,
@@ -44,15 +43,8 @@ from .conftest import (
     SetupIntegration,
     entry_data,
 )
-from .faultkit import (
-    WAIT,
-    ObservedBridge,
-    advance,
-    assert_no_tracebacks,
-    count_changes,
-    free_port,
-    unavailable,
-)
+from .faultkit import ObservedBridge, assert_no_tracebacks, count_changes, unavailable
+from .helpers import call, poll, push_poll, time_passes
 
 FRONT = "lock.front_door"
 BACK = "lock.back_door"
@@ -62,25 +54,14 @@ WEBHOOK_PATH = f"/api/webhook/{WEBHOOK_ID}"
 
 
 @pytest.fixture
-async def bridge(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[ObservedBridge]:
-    """An observed stand-in on a fixed port, so it can be stopped and started again."""
-    async with ObservedBridge(TOKEN, time_factor=TIME_FACTOR, port=free_port()) as sim:
-        yield sim
-
-
-async def call(hass: HomeAssistant, service: str, entity_id: str) -> None:
-    await hass.services.async_call(LOCK_DOMAIN, service, {ATTR_ENTITY_ID: entity_id}, blocking=True)
+def bridge(observed_bridge: ObservedBridge) -> ObservedBridge:
+    """Observed, on a fixed port: these tests stop it and start it again."""
+    return observed_bridge
 
 
 async def settle(hass: HomeAssistant, bridge: ObservedBridge) -> None:
     await bridge.drain_callbacks()
     await hass.async_block_till_done()
-
-
-async def verify_after_command(hass: HomeAssistant) -> None:
-    """Let the one /list read that follows an unknown outcome run."""
-    async_fire_time_changed(hass, dt_util.utcnow() + VERIFY_AFTER_COMMAND)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_503_storm(
@@ -104,7 +85,7 @@ async def test_503_storm(
     assert bridge.stats.requests["/lockAction"] == actions + 6
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
 
-    await advance(hass)
+    await push_poll(hass)
     assert unavailable(hass, *ALL_LOCKS)
     # Home Assistant does not call unavailable entities: nothing reaches the bridge.
     await call(hass, SERVICE_UNLOCK, FRONT)
@@ -112,7 +93,7 @@ async def test_503_storm(
     assert moves == []
 
     bridge.faults.clear()
-    await advance(hass)
+    await push_poll(hass)
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
     assert hass.states.get(ENTRANCE).state == HaLockState.LOCKED
     await call(hass, SERVICE_UNLOCK, FRONT)
@@ -141,10 +122,10 @@ async def test_hang_longer_than_the_timeout(
     moves = count_changes(lock)
 
     bridge.faults.hang = 0.4
-    await advance(hass)
+    await push_poll(hass)
     assert unavailable(hass, *ALL_LOCKS)
     await bridge.wait_idle()
-    await advance(hass)
+    await push_poll(hass)
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
 
     bridge.faults.hang = 0.4
@@ -157,7 +138,7 @@ async def test_hang_longer_than_the_timeout(
     await bridge.wait_idle()
     await lock.wait_for_state(LockState.UNLOCKED, timeout=WAIT)
     await settle(hass, bridge)
-    await verify_after_command(hass)
+    await time_passes(hass, VERIFY_AFTER_COMMAND)
     assert hass.states.get(FRONT).state == HaLockState.UNLOCKED
     assert bridge.stats.requests["/lockAction"] == actions + 1
     assert moves == [LockState.UNLOCKING, LockState.UNLOCKED]
@@ -175,9 +156,9 @@ async def test_connection_resets(
 
     # aiohttp re-sends a GET once by itself: two resets make a poll fail.
     bridge.faults.reset = 2
-    await advance(hass, push=False)
+    await poll(hass)
     assert unavailable(hass, *ALL_LOCKS)
-    await advance(hass, push=False)
+    await poll(hass)
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
 
     bridge.faults.reset = 1
@@ -186,7 +167,7 @@ async def test_connection_resets(
         await call(hass, SERVICE_UNLOCK, FRONT)
     assert err.value.translation_key == "outcome_unknown"
     assert bridge.stats.requests["/lockAction"] == actions + 1
-    await verify_after_command(hass)
+    await time_passes(hass, VERIFY_AFTER_COMMAND)
     # The reset came before the lock was reached: it never moved, nor was it sent again.
     assert moves == []
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
@@ -207,9 +188,9 @@ async def test_garbled_answers(
     moves = count_changes(lock)
 
     setattr(bridge.faults, fault, 1)
-    await advance(hass, push=False)
+    await poll(hass)
     assert unavailable(hass, *ALL_LOCKS)
-    await advance(hass, push=False)
+    await poll(hass)
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
 
     setattr(bridge.faults, fault, 1)
@@ -218,7 +199,7 @@ async def test_garbled_answers(
         await call(hass, SERVICE_UNLOCK, FRONT)
     # The lock moved, only its answer was lost: "failed" would invite a second try.
     assert err.value.translation_key == "outcome_unknown"
-    await verify_after_command(hass)
+    await time_passes(hass, VERIFY_AFTER_COMMAND)
     assert hass.states.get(FRONT).state == HaLockState.UNLOCKED
     assert moves == [LockState.UNLOCKING, LockState.UNLOCKED]
     assert bridge.stats.requests["/lockAction"] == actions + 1
@@ -233,7 +214,7 @@ async def test_unknown_device_type_appears(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     mystery = bridge.add_unknown_device(device_type=99)
-    await advance(hass)
+    await push_poll(hass)
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
     # Treated as a smart lock of a model nobody documented yet.
     entity_id = entity_registry.async_get_entity_id("lock", DOMAIN, str(mystery.nuki_id))
@@ -257,7 +238,7 @@ async def test_device_disappears_and_returns(
 ) -> None:
     """Unpaired: entities go; a late callback for it is ignored; paired again: back."""
     back = bridge.remove_device(BACK_DOOR)
-    await advance(hass, push=False)
+    await poll(hass)
     assert hass.states.get(BACK) is None
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
 
@@ -271,7 +252,7 @@ async def test_device_disappears_and_returns(
 
     bridge.add_device(back)
     back.turn_knob(lock=False)
-    await advance(hass, push=False)
+    await poll(hass)
     assert hass.states.get(BACK).state == HaLockState.UNLOCKED
     assert_no_tracebacks(caplog)
 
@@ -293,14 +274,14 @@ async def test_bridge_down_then_back_with_callbacks_forgotten(
         await call(hass, SERVICE_UNLOCK, FRONT)
     assert err.value.translation_key == "cannot_connect"
     assert "was not sent" in str(err.value)
-    await advance(hass)
+    await push_poll(hass)
     assert unavailable(hass, *ALL_LOCKS)
 
     # It boots with its configuration lost, and nothing changed meanwhile.
     await bridge.start()
     await bridge.reboot(forget_callbacks=True)
     assert bridge.callback_urls == []
-    await advance(hass)
+    await push_poll(hass)
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
     assert bridge.callback_urls == [url], "the callback is registered again at once"
 
@@ -324,7 +305,7 @@ async def test_bridge_moves_to_a_new_address(
     # A second loopback address stands for the bridge's new IP.
     pytest_socket.socket_allow_hosts(["127.0.0.1", "127.0.0.2"])
     await bridge.stop()
-    await advance(hass)
+    await push_poll(hass)
     assert unavailable(hass, *ALL_LOCKS)
 
     async with ObservedBridge(
@@ -370,8 +351,7 @@ async def test_home_assistant_starts_while_the_bridge_is_down(
     assert hass.states.get(FRONT) is None
 
     await bridge.start()
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=2))
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await time_passes(hass, timedelta(minutes=2))
     assert mock_config_entry.state is ConfigEntryState.LOADED
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
     assert bridge.callback_urls == [f"{push_url}{WEBHOOK_PATH}"]

@@ -17,7 +17,7 @@ from nukilocal.sim.devices import SimSmartLock
 
 from .conftest import BACK_DOOR, FRONT_DOOR, OPENER, WEBHOOK_ID, SetupIntegration, entry_data
 from .devices import one_device
-from .test_lock import poll
+from .helpers import poll
 
 
 async def test_setup_unload_reload(

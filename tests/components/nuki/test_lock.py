@@ -6,10 +6,8 @@ import asyncio
 from unittest.mock import patch
 
 import pytest
-from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.components.lock import LockState as HaLockState
 from homeassistant.const import (
-    ATTR_ENTITY_ID,
     SERVICE_LOCK,
     SERVICE_OPEN,
     SERVICE_UNLOCK,
@@ -20,33 +18,22 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_fire_time_changed,
     snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.nuki.const import POLL_INTERVAL_NO_PUSH, VERIFY_AFTER_COMMAND
+from custom_components.nuki.const import VERIFY_AFTER_COMMAND
 from nukilocal.const import LockState, OpenerAction, OpenerState
 from nukilocal.sim.bridge import BridgeSimulator
 
 from .conftest import BACK_DOOR, FRONT_DOOR, OPENER, SetupIntegration
+from .helpers import call, poll, time_passes
 
 FRONT = "lock.front_door"
 BACK = "lock.back_door"
 ENTRANCE = "lock.building_entrance"
-
-
-async def poll(hass: HomeAssistant) -> None:
-    """Let the safety-net poll run now."""
-    async_fire_time_changed(hass, dt_util.utcnow() + POLL_INTERVAL_NO_PUSH)
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def call(hass: HomeAssistant, service: str, entity_id: str) -> None:
-    await hass.services.async_call(LOCK_DOMAIN, service, {ATTR_ENTITY_ID: entity_id}, blocking=True)
 
 
 async def test_snapshot(
@@ -209,8 +196,7 @@ async def test_transition_shown_at_once_then_verified(
     assert hass.states.get(BACK).state == HaLockState.LOCKING
     lists = bridge.stats.requests["/list"]
 
-    async_fire_time_changed(hass, dt_util.utcnow() + VERIFY_AFTER_COMMAND)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await time_passes(hass, VERIFY_AFTER_COMMAND)
     assert seen == [HaLockState.LOCKING]
     assert hass.states.get(BACK).state == HaLockState.LOCKED
     assert bridge.stats.requests["/list"] == lists + 1

@@ -13,9 +13,8 @@ from unittest.mock import patch
 
 import pytest
 from aiohttp import web
-from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.components.lock import LockState as HaLockState
-from homeassistant.const import ATTR_ENTITY_ID, SERVICE_LOCK, SERVICE_OPEN, SERVICE_UNLOCK
+from homeassistant.const import SERVICE_LOCK, SERVICE_OPEN, SERVICE_UNLOCK
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -24,16 +23,13 @@ from nukilocal.const import LockAction, LockState
 from nukilocal.sim.bridge import BridgeSimulator
 from nukilocal.sim.callbacks import CallbackDelivery
 from nukilocal.sim.server import ApiCall
+from tests.support.timing import WAIT
 
 from .conftest import BACK_DOOR, FRONT_DOOR
-from .faultkit import WAIT
+from .helpers import call
 
 FRONT = "lock.front_door"
 BACK = "lock.back_door"
-
-
-async def call(hass: HomeAssistant, service: str, entity_id: str) -> None:
-    await hass.services.async_call(LOCK_DOMAIN, service, {ATTR_ENTITY_ID: entity_id}, blocking=True)
 
 
 def actions_of(bridge: BridgeSimulator) -> list[tuple[int, int]]:

@@ -12,15 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncGenerator
 from unittest.mock import patch
 
 import pytest
-from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.components.lock import LockState as HaLockState
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import (
-    ATTR_ENTITY_ID,
     CONF_HOST,
     CONF_PORT,
     CONF_TOKEN,
@@ -46,8 +43,9 @@ from custom_components.nuki.const import (
 from nukilocal.const import LockState
 from nukilocal.models import hex_id
 
-from .conftest import FRONT_DOOR, TIME_FACTOR, TOKEN, WEBHOOK_ID, SetupIntegration, entry_data
-from .faultkit import OUR_LOGGERS, ObservedBridge, advance, free_port
+from .conftest import FRONT_DOOR, TOKEN, WEBHOOK_ID, SetupIntegration, entry_data
+from .faultkit import OUR_LOGGERS, ObservedBridge
+from .helpers import call, push_poll
 
 FRONT = "lock.front_door"
 WEBHOOK_PATH = f"/api/webhook/{WEBHOOK_ID}"
@@ -57,14 +55,15 @@ NEW_TOKEN = "zq9newtoken7"
 
 
 @pytest.fixture
-async def bridge(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[ObservedBridge]:
-    async with ObservedBridge(TOKEN, time_factor=TIME_FACTOR, port=free_port()) as sim:
-        yield sim
+def bridge(observed_bridge: ObservedBridge) -> ObservedBridge:
+    """Observed: these tests read every query string it received."""
+    return observed_bridge
 
 
-async def call(hass: HomeAssistant, service: str) -> HomeAssistantError | None:
+async def attempt(hass: HomeAssistant, service: str) -> HomeAssistantError | None:
+    """Call ``lock.service`` for the front door; the error it ends with, if any."""
     try:
-        await hass.services.async_call(LOCK_DOMAIN, service, {ATTR_ENTITY_ID: FRONT}, blocking=True)
+        await call(hass, service, FRONT)
     except HomeAssistantError as err:
         return err
     return None
@@ -109,25 +108,25 @@ async def test_token_kept_secret_through_a_whole_life(
         coordinator = entry.runtime_data.bridge
 
         # Polls, commands, callbacks, and every kind of failure.
-        await advance(hass)
-        assert await call(hass, SERVICE_UNLOCK) is None
+        await push_poll(hass)
+        assert await attempt(hass, SERVICE_UNLOCK) is None
         bridge.lock(FRONT_DOOR).turn_knob(lock=True)
         await bridge.drain_callbacks()
         for fault, value in (("force_503", 100), ("reset", 1), ("malformed", 1), ("hang", 0.3)):
             setattr(bridge.faults, fault, value)
-            err = await call(hass, SERVICE_UNLOCK)
+            err = await attempt(hass, SERVICE_UNLOCK)
             assert err is not None, fault
             errors.append(err)
             bridge.faults.clear()
             await bridge.wait_idle()
         bridge.faults.reset = 2
-        await advance(hass)
-        await advance(hass)
+        await push_poll(hass)
+        await push_poll(hass)
         await bridge.stop()
-        errors.append(await call(hass, SERVICE_LOCK))  # type: ignore[arg-type]
-        await advance(hass)
+        errors.append(await attempt(hass, SERVICE_LOCK))  # type: ignore[arg-type]
+        await push_poll(hass)
         await bridge.start()
-        await advance(hass)
+        await push_poll(hass)
         assert hass.states.get(FRONT).state in (HaLockState.LOCKED, HaLockState.UNLOCKED)
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)

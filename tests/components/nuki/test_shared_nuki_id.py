@@ -24,11 +24,11 @@ from nukilocal.const import DeviceType, OpenerState
 from nukilocal.models import hex_id
 from nukilocal.sim.bridge import BridgeSimulator
 from nukilocal.sim.devices import SimDevice, SimOpener, SimSmartLock
+from tests.support.bridge import bridge_standin
 
-from .conftest import TIME_FACTOR, TOKEN, SetupIntegration, entry_data
+from .conftest import SetupIntegration, entry_data
 from .devices import one_device
-from .faultkit import advance
-from .test_lock import call
+from .helpers import call, push_poll
 
 SHARED = 305419896  # 0x12345678
 HEX = hex_id(SHARED)
@@ -45,7 +45,7 @@ def intercom() -> SimOpener:
 
 
 async def start(devices: list[SimDevice]) -> BridgeSimulator:
-    sim = BridgeSimulator(TOKEN, time_factor=TIME_FACTOR, devices=devices)
+    sim = bridge_standin(devices=devices)
     await sim.start()
     return sim
 
@@ -174,7 +174,7 @@ async def test_paired_later_the_newcomer_is_qualified(
     assert door.unique_id == str(SHARED)
 
     sim.add_device(garden_gate())
-    await advance(hass)
+    await push_poll(hass)
     assert_split(
         hass,
         entity_registry,

@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
-from homeassistant.const import ATTR_ENTITY_ID, SERVICE_LOCK, SERVICE_OPEN, SERVICE_UNLOCK
+from homeassistant.const import SERVICE_LOCK, SERVICE_OPEN, SERVICE_UNLOCK
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
@@ -40,9 +39,11 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.nuki.const import EVENT_NUKI, POLL_INTERVAL_PUSH
 from nukilocal.const import DoorSensorState, LockState, Trigger
 from nukilocal.sim.devices import ActionEvent, SimDevice, SimOpener, SimSmartLock
+from tests.support.timing import WAIT
 
-from .conftest import BACK_DOOR, FRONT_DOOR, OPENER, TOKEN, SetupIntegration
-from .faultkit import WAIT, ObservedBridge, assert_no_tracebacks, free_port, unavailable
+from .conftest import BACK_DOOR, FRONT_DOOR, OPENER, SetupIntegration
+from .faultkit import ObservedBridge, assert_no_tracebacks, observed_standin, unavailable
+from .helpers import call
 
 DEFAULT_SEED = 20250611
 SEED = int(os.environ.get("NUKI_SOAK_SEED") or DEFAULT_SEED)
@@ -58,7 +59,7 @@ ENTITIES = {
 
 @pytest.fixture
 async def bridge(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[ObservedBridge]:
-    async with ObservedBridge(TOKEN, time_factor=SOAK_TIME_FACTOR, port=free_port()) as sim:
+    async with observed_standin(time_factor=SOAK_TIME_FACTOR) as sim:
         # Ring to open switching itself off would change the world after the last check.
         sim.opener(OPENER).rto_timeout_seconds = None
         yield sim
@@ -162,9 +163,7 @@ async def test_soak(
         available = hass.states.get(ENTITIES[nuki_id]).state != "unavailable"
         outcome = "ok" if available else "skipped_unavailable"
         try:
-            await hass.services.async_call(
-                LOCK_DOMAIN, service, {ATTR_ENTITY_ID: ENTITIES[nuki_id]}, blocking=True
-            )
+            await call(hass, service, ENTITIES[nuki_id])
         except HomeAssistantError as err:
             outcome = err.translation_key or "untranslated"
         carried_out = len(executed) - before

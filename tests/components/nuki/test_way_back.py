@@ -75,21 +75,20 @@ def restore_flow_handlers() -> Generator[None]:
         yield
 
 
-def use_integration(hass: HomeAssistant, entry: MockConfigEntry, *, builtin: bool) -> None:
+def use_integration(hass: HomeAssistant, *, builtin: bool) -> None:
     """Make the loader hand out the built-in integration, or ours again.
 
     The loader caches the integration of a domain, its modules and the list of
-    custom integrations in ``hass.data``, an entry its integration: without
-    them it looks everything up anew, as after a restart, and an empty list of
-    custom integrations is what a removed ``custom_components/nuki`` looks like.
-    The domain stays in ``hass.config.components``: the built-in releases the
-    harness runs have no ``async_setup`` that would have to run again.
+    custom integrations in ``hass.data``: without them it looks everything up
+    anew, as after a restart, and an empty list of custom integrations is what
+    a removed ``custom_components/nuki`` looks like. The domain stays in
+    ``hass.config.components``: the built-in releases the harness runs have no
+    ``async_setup`` that would have to run again.
     """
     hass.data[loader.DATA_INTEGRATIONS].pop(DOMAIN, None)
     for cache in (hass.data[loader.DATA_COMPONENTS], hass.data[loader.DATA_MISSING_PLATFORMS]):
         for name in [name for name in cache if name.split(".")[0] == DOMAIN]:
             del cache[name]
-    entry._integration_for_domain = None
     # What either left in hass.data under the domain (the built-in of 2025.4 an
     # empty dict) would not survive a restart either.
     hass.data.pop(DOMAIN, None)
@@ -102,11 +101,22 @@ def use_integration(hass: HomeAssistant, entry: MockConfigEntry, *, builtin: boo
 
 
 async def set_up(hass: HomeAssistant, entry: MockConfigEntry, *, builtin: bool) -> None:
-    use_integration(hass, entry, builtin=builtin)
-    assert await hass.config_entries.async_setup(entry.entry_id)
+    """Set the entry up with the integration the loader hands out now.
+
+    An entry keeps the integration of its first set-up for everything it does
+    later (after a restart it is a new entry object): once the domain is set
+    up, the entry is handed the integration, under its set-up lock as Home
+    Assistant's config entries manager does it.
+    """
+    use_integration(hass, builtin=builtin)
+    integration = await loader.async_get_integration(hass, DOMAIN)
+    if DOMAIN in hass.config.components:
+        async with entry.setup_lock:
+            await entry.async_setup(hass, integration=integration)
+    else:
+        assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    integration = await loader.async_get_integration(hass, DOMAIN)
     assert integration.is_built_in is builtin
     package = "homeassistant.components" if builtin else "custom_components"
     modules = {
@@ -118,7 +128,10 @@ async def set_up(hass: HomeAssistant, entry: MockConfigEntry, *, builtin: bool) 
 
 
 async def unload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    assert await hass.config_entries.async_unload(entry.entry_id)
+    """Unload the entry with the integration it was last set up with (see :func:`set_up`)."""
+    integration = await loader.async_get_integration(hass, DOMAIN)
+    async with entry.setup_lock:
+        assert await entry.async_unload(hass, integration=integration)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.NOT_LOADED
 

@@ -12,8 +12,7 @@ from homeassistant.components.lock import LockState as HaLockState
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.nuki.const import DOMAIN, POLL_INTERVAL_NO_PUSH, POLL_INTERVAL_PUSH
@@ -22,13 +21,9 @@ from nukilocal.const import LockState
 from nukilocal.sim.bridge import BridgeSimulator
 
 from .conftest import FRONT_DOOR, TOKEN, WEBHOOK_ID, SetupIntegration, entry_data
+from .helpers import poll, push_poll
 
 WEBHOOK_PATH = f"/api/webhook/{WEBHOOK_ID}"
-
-
-async def advance(hass: HomeAssistant, interval=POLL_INTERVAL_PUSH) -> None:
-    async_fire_time_changed(hass, dt_util.utcnow() + interval)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_callback_registered_and_delivered(
@@ -59,7 +54,7 @@ async def test_idle_hour_budget(
 ) -> None:
     bridge.stats.reset()
     for _ in range(12):
-        await advance(hass)
+        await push_poll(hass)
     assert bridge.stats.total_requests <= 15
     assert bridge.stats.requests["/list"] == 12
     assert bridge.stats.requests["/callback/list"] == 1
@@ -75,7 +70,7 @@ async def test_forgotten_callback_registered_again(
     await bridge.reboot(forget_callbacks=True)
     assert bridge.callback_urls == []
     bridge.lock(FRONT_DOOR).turn_knob(lock=False)
-    await advance(hass)
+    await push_poll(hass)
     assert hass.states.get("lock.front_door").state == HaLockState.UNLOCKED
     assert bridge.callback_urls == [url]
 
@@ -127,7 +122,7 @@ async def test_slots_full_repair_issue(
     async with BridgeClient(bridge.host, bridge.port, TOKEN, request_interval=0) as client:
         await client.callback_remove(0)
     for _ in range(12):
-        await advance(hass, POLL_INTERVAL_NO_PUSH)
+        await poll(hass)
     assert coordinator.push_active
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
     assert f"{push_url}{WEBHOOK_PATH}" in bridge.callback_urls
@@ -185,11 +180,11 @@ async def test_registration_failure_falls_back_to_polling(
         assert "polling until it works" in caplog.text
 
         bridge.lock(FRONT_DOOR).turn_knob(lock=False)
-        await advance(hass, POLL_INTERVAL_NO_PUSH)
+        await poll(hass)
         assert hass.states.get("lock.front_door").state == HaLockState.UNLOCKED
 
         for _ in range(12):
-            await advance(hass, POLL_INTERVAL_NO_PUSH)
+            await poll(hass)
         assert coordinator.push_active
         assert bridge.callback_urls == [f"{push_url}{WEBHOOK_PATH}"]
         assert await hass.config_entries.async_unload(entry.entry_id)

@@ -14,8 +14,10 @@ from nukilocal.sim.clock import SimClock
 from nukilocal.sim.devices import SimSmartLock
 from nukilocal.sim.wifilock import WifiLockSimulator
 from tests.support import mosquitto as mosquitto_support
+from tests.support.fixtures import mosquitto_or_skip
+from tests.support.ids import LOCK_ID
+from tests.support.timing import TIME_FACTOR
 
-LOCK_ID = 0x3C8862ED
 USERS = {"nuki": "s3cret", "homeassistant": "other"}
 
 requires_mosquitto = pytest.mark.skipif(
@@ -25,26 +27,14 @@ requires_mosquitto = pytest.mark.skipif(
 
 @pytest.fixture
 def mosquitto() -> Iterator[mosquitto_support.Mosquitto]:
-    if not mosquitto_support.available():
-        pytest.skip("mosquitto is not installed")
-    broker = mosquitto_support.Mosquitto()
-    broker.start()
-    try:
+    with mosquitto_or_skip() as broker:
         yield broker
-    finally:
-        broker.cleanup()
 
 
 @pytest.fixture
 def mosquitto_auth() -> Iterator[mosquitto_support.Mosquitto]:
-    if not mosquitto_support.available():
-        pytest.skip("mosquitto is not installed")
-    broker = mosquitto_support.Mosquitto(users=USERS)
-    broker.start()
-    try:
+    with mosquitto_or_skip(USERS) as broker:
         yield broker
-    finally:
-        broker.cleanup()
 
 
 @pytest.fixture
@@ -61,14 +51,8 @@ async def embedded_broker() -> AsyncIterator[EmbeddedBroker]:
 async def broker_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
     """Tests taking this run against both brokers."""
     if request.param == "mosquitto":
-        if not mosquitto_support.available():
-            pytest.skip("mosquitto is not installed")
-        process = mosquitto_support.Mosquitto()
-        process.start()
-        try:
+        with mosquitto_or_skip() as process:
             yield process.url()
-        finally:
-            process.cleanup()
         return
     embedded = EmbeddedBroker()
     await embedded.start()
@@ -83,7 +67,7 @@ async def sim_lock() -> AsyncIterator[SimSmartLock]:
     lock = SimSmartLock(
         LOCK_ID,
         "Front door",
-        clock=SimClock(time_factor=0.01),
+        clock=SimClock(time_factor=TIME_FACTOR),
         firmware_version="4.2.6",
         door_sensor=None,
     )

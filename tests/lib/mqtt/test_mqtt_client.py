@@ -176,7 +176,7 @@ async def test_credentials(mosquitto_auth: Mosquitto, make_wifilock: WifiLockFac
 
 
 async def test_unreachable_broker() -> None:
-    from tests.support.mosquitto import free_port
+    from tests.support.net import free_port
 
     with pytest.raises(NukiConnectionError) as caught:
         await MqttLockClient("127.0.0.1", free_port()).connect()

@@ -15,8 +15,7 @@ from nukilocal.mqtt.protocol import (
     parse_lock_action_event,
     parse_lock_id,
 )
-
-LOCK_ID = 0x3C8862ED
+from tests.support.ids import LOCK_ID
 
 
 def test_success_returns_the_description() -> None:

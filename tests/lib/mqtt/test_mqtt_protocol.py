@@ -43,8 +43,7 @@ from nukilocal.mqtt.protocol import (
     topic,
 )
 from nukilocal.sim.wifilock import discovery_configs
-
-LOCK_ID = 1015571181  # 3C8862ED in the protocol document
+from tests.support.ids import LOCK_ID
 
 # The lock config exactly as captured from a real lock (nuki-protocol.md, section 3).
 CAPTURED_LOCK_CONFIG = (

@@ -31,8 +31,8 @@ from nukilocal.mqtt.session import (
     SessionUpdate,
 )
 from tests.lib.test_packaging import run_blocked
+from tests.support.ids import LOCK_ID
 
-LOCK_ID = 0x3C8862ED
 OTHER_ID = 0x1A2B3C
 
 

@@ -30,17 +30,14 @@ from nukilocal.sim.clock import SimClock
 from nukilocal.sim.devices import SimSmartLock
 from nukilocal.sim.wifilock import WifiLockSimulator
 from tests.support import mosquitto as mosquitto_support
+from tests.support.fixtures import mosquitto_or_skip
+from tests.support.ids import LOCK_ID
+from tests.support.timing import TIME_FACTOR, WAIT
 
-from ..conftest import TIME_FACTOR
-
-LOCK_ID = 0x3C8862ED
 LOCK_HEX = hex_id(LOCK_ID)
 LOCK_NAME = "Maison"
 LOCK = "lock.maison"
 LOCK_ACTION_EVENT = "event.maison_lock_action"
-# Bound for every wait; a healthy run needs milliseconds.
-# An upper bound only (waits end on the event): generous for a loaded CI machine.
-WAIT = 20.0
 
 type WifiLockFactory = Callable[..., Awaitable[WifiLockSimulator]]
 
@@ -61,14 +58,8 @@ def mqtt_credentials() -> dict[str, str]:
 def mosquitto(
     socket_enabled: None, broker_users: dict[str, str] | None
 ) -> Generator[mosquitto_support.Mosquitto]:
-    if not mosquitto_support.available():
-        pytest.skip("mosquitto is not installed")
-    broker = mosquitto_support.Mosquitto(users=broker_users)
-    broker.start()
-    try:
+    with mosquitto_or_skip(broker_users) as broker:
         yield broker
-    finally:
-        broker.cleanup()
 
 
 @pytest.fixture

@@ -7,10 +7,8 @@ import logging
 
 import pytest
 from homeassistant.components import mqtt
-from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.components.lock import LockState as HaLockState
 from homeassistant.const import (
-    ATTR_ENTITY_ID,
     SERVICE_LOCK,
     SERVICE_OPEN,
     SERVICE_UNLOCK,
@@ -30,13 +28,8 @@ from nukilocal.sim.devices import SimSmartLock
 from nukilocal.sim.wifilock import WifiLockSimulator
 
 from ..devices import entries_of, one_device
+from ..helpers import call
 from .conftest import LOCK, LOCK_HEX, LOCK_ID, WAIT, record_states, wait_for_hub, wait_for_state
-
-
-async def call(
-    hass: HomeAssistant, service: str, domain: str = LOCK_DOMAIN, **data: object
-) -> None:
-    await hass.services.async_call(domain, service, {ATTR_ENTITY_ID: LOCK, **data}, blocking=True)
 
 
 async def test_entities_and_device(
@@ -192,7 +185,7 @@ async def test_commands(
     moved: list[LockState] = []
     remove = sim_lock.add_listener(lambda lock: moved.append(lock.state))
     with record_states(hass, LOCK) as seen:
-        await call(hass, service)
+        await call(hass, service, LOCK)
         await sim_lock.wait_for(lambda lock: not lock.busy, timeout=WAIT)
         await wait_for_state(hass, LOCK, final)
     remove()
@@ -213,7 +206,7 @@ async def test_lock_n_go_and_full_lock(
     actions: list[int] = []
     remove = sim_lock.add_action_listener(lambda _lock, event: actions.append(event.action))
     with record_states(hass, LOCK) as relocked:
-        await call(hass, SERVICE_LOCK_N_GO, DOMAIN)
+        await call(hass, SERVICE_LOCK_N_GO, LOCK, DOMAIN)
         await sim_lock.wait_for(
             lambda lock: lock.state is LockState.LOCKED and not lock.busy, timeout=WAIT
         )
@@ -222,7 +215,7 @@ async def test_lock_n_go_and_full_lock(
     assert relocked[-1] == HaLockState.LOCKED
     assert HaLockState.LOCKING in relocked
     with record_states(hass, LOCK) as seen:
-        await call(hass, SERVICE_FULL_LOCK, DOMAIN)
+        await call(hass, SERVICE_FULL_LOCK, LOCK, DOMAIN)
         await sim_lock.wait_for(lambda lock: not lock.busy, timeout=WAIT)
         await wait_for_state(hass, LOCK, HaLockState.LOCKED)
     remove()
@@ -260,7 +253,7 @@ async def test_refused(
         button = asyncio.create_task(wifilock.press_button(LockAction.UNLOCK))
         await sim_lock.wait_for(lambda lock: lock.busy, timeout=WAIT)
     with record_states(hass, LOCK) as seen, pytest.raises(HomeAssistantError) as caught:
-        await call(hass, service)
+        await call(hass, service, LOCK)
     name = code.name.lower()
     assert caught.value.translation_key == "mqtt_command_refused"
     assert caught.value.translation_placeholders["code"] == name
@@ -286,7 +279,7 @@ async def test_remote_not_allowed(
     commands: asyncio.Queue[CommandRequest] = asyncio.Queue()
     wifilock.add_command_listener(commands.put_nowait)
     wifilock.stop_answering()
-    response = hass.async_create_task(call(hass, SERVICE_UNLOCK))
+    response = hass.async_create_task(call(hass, SERVICE_UNLOCK, LOCK))
     async with asyncio.timeout(WAIT):
         assert (await commands.get()).action == LockAction.UNLOCK
     await mqtt.async_publish(
@@ -310,7 +303,7 @@ async def test_timeout_outcome_unknown_not_resent(
     init_lock.runtime_data.mqtt.command_timeout = 0.3
     wifilock.stop_answering()
     with record_states(hass, LOCK) as seen, pytest.raises(HomeAssistantError) as caught:
-        await call(hass, SERVICE_UNLOCK)
+        await call(hass, SERVICE_UNLOCK, LOCK)
     assert caught.value.translation_key == "mqtt_outcome_unknown"
     assert "not sent again" in str(caught.value)
     assert wifilock.commands_received == 1
@@ -320,7 +313,7 @@ async def test_timeout_outcome_unknown_not_resent(
     assert sim_lock.state is LockState.LOCKED
     # The next command gets its own answer.
     wifilock.stop_answering(False)
-    await call(hass, SERVICE_UNLOCK)
+    await call(hass, SERVICE_UNLOCK, LOCK)
     await wait_for_state(hass, LOCK, HaLockState.UNLOCKED)
     assert wifilock.commands_received == 2
 
@@ -331,7 +324,7 @@ async def test_command_while_offline_not_sent(
     """Unavailable: Home Assistant does not call the entity; nothing reaches the broker."""
     wifilock.go_offline()
     await wait_for_state(hass, LOCK, STATE_UNAVAILABLE)
-    await call(hass, SERVICE_UNLOCK)
+    await call(hass, SERVICE_UNLOCK, LOCK)
     assert init_lock.runtime_data.mqtt.commands_sent == 0
     wifilock.go_online()
     await wait_for_state(hass, LOCK, HaLockState.LOCKED)
@@ -345,8 +338,8 @@ async def test_commands_one_at_a_time(
     wifilock: WifiLockSimulator,
 ) -> None:
     """Two commands at once: the second is published after the first was answered."""
-    first = hass.async_create_task(call(hass, SERVICE_UNLOCK))
-    second = hass.async_create_task(call(hass, SERVICE_LOCK))
+    first = hass.async_create_task(call(hass, SERVICE_UNLOCK, LOCK))
+    second = hass.async_create_task(call(hass, SERVICE_LOCK, LOCK))
     await asyncio.gather(first, second)
     await wait_for_state(hass, LOCK, HaLockState.LOCKED)
     assert wifilock.commands_received == 2

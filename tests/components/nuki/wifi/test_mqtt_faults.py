@@ -22,7 +22,6 @@ from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.components.lock import LockState as HaLockState
 from homeassistant.components.mqtt.models import DATA_MQTT
 from homeassistant.const import (
-    ATTR_ENTITY_ID,
     SERVICE_LOCK,
     SERVICE_OPEN,
     SERVICE_UNLOCK,
@@ -42,6 +41,7 @@ from tests.support.mosquitto import Mosquitto
 
 from ..conftest import TIME_FACTOR
 from ..faultkit import assert_no_tracebacks
+from ..helpers import call
 from .conftest import (
     LOCK,
     LOCK_HEX,
@@ -69,14 +69,10 @@ def debug_logs(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
 
 
-async def call(hass: HomeAssistant, service: str, domain: str = LOCK_DOMAIN) -> None:
-    await hass.services.async_call(domain, service, {ATTR_ENTITY_ID: LOCK}, blocking=True)
-
-
 async def outcome(hass: HomeAssistant, service: str, domain: str = LOCK_DOMAIN) -> str | None:
     """The translation key of the error a service call ends with, ``None`` on success."""
     try:
-        await call(hass, service, domain)
+        await call(hass, service, LOCK, domain)
     except HomeAssistantError as err:
         return err.translation_key or f"untranslated: {err}"
     return None
@@ -167,7 +163,7 @@ async def test_broker_restart_unavailable_then_back_by_itself(
     assert wifilock.connection_count == 2
     # Nothing of the outage reached the lock; the next command works.
     assert wifilock.commands_received == 0
-    await call(hass, SERVICE_LOCK)
+    await call(hass, SERVICE_LOCK, LOCK)
     await sim_lock.wait_for(lambda lock: not lock.busy, timeout=WAIT)
     await wait_for_state(hass, LOCK, HaLockState.LOCKED)
     assert actions == [LockAction.LOCK]
@@ -252,7 +248,7 @@ async def test_command_on_the_wire_when_broker_dies_never_delivered_late(
     await wait_for_hub(hass, lambda hub: hub.mqtt_connected)
     assert hass.states.get(LOCK).state == HaLockState.LOCKED
     # A command now is answered after anything re-sent on reconnect would have arrived.
-    await call(hass, SERVICE_LOCK)
+    await call(hass, SERVICE_LOCK, LOCK)
     await sim_lock.wait_for(lambda lock: not lock.busy, timeout=WAIT)
     assert actions == [LockAction.LOCK]
     assert wifilock.commands_received == 1
@@ -315,7 +311,7 @@ async def test_unanswered_commands_each_reported_none_repeated(
         assert hass.states.get(LOCK).state == HaLockState.LOCKED
 
     wifilock.stop_answering(False)
-    await call(hass, SERVICE_UNLOCK)
+    await call(hass, SERVICE_UNLOCK, LOCK)
     await sim_lock.wait_for(lambda lock: not lock.busy, timeout=WAIT)
     await wait_for_state(hass, LOCK, HaLockState.UNLOCKED)
     # Only the command sent after it answered again was carried out, once.
@@ -356,7 +352,7 @@ async def test_queued_command_not_sent_after_the_last_will(
     wifilock.stop_answering(False)
     wifilock.go_online()
     await wait_for_state(hass, LOCK, HaLockState.LOCKED)
-    await call(hass, SERVICE_LOCK)
+    await call(hass, SERVICE_LOCK, LOCK)
     await sim_lock.wait_for(lambda lock: not lock.busy, timeout=WAIT)
     assert actions == [LockAction.LOCK]
     assert wifilock.commands_received == 2
@@ -392,7 +388,8 @@ async def test_overlapping_commands_one_at_a_time_each_answered(
         (LOCK_DOMAIN, SERVICE_LOCK),
     ]
     results = await asyncio.gather(
-        *(call(hass, service, domain) for domain, service in services), return_exceptions=True
+        *(call(hass, service, LOCK, domain) for domain, service in services),
+        return_exceptions=True,
     )
     assert results == [None] * len(services)
     await sim_lock.wait_for(lambda lock: not lock.busy, timeout=WAIT)

@@ -17,19 +17,20 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nuki.compat import PER_ENTRY_DEVICES
-from custom_components.nuki.const import DOMAIN, POLL_INTERVAL_PUSH
+from custom_components.nuki.const import DOMAIN
 from custom_components.nuki.hubs import async_get_data
 from nukilocal.models import hex_id
 from nukilocal.sim.bridge import BridgeSimulator
 from nukilocal.sim.devices import SimSmartLock
 from nukilocal.sim.wifilock import WifiLockSimulator
+from tests.support.bridge import bridge_standin
 
-from ..conftest import TIME_FACTOR, TOKEN, entry_data
+from ..conftest import entry_data
 from ..devices import entries_of, one_device
+from ..helpers import push_poll
 from .conftest import (
     LOCK,
     LOCK_ACTION_EVENT,
@@ -50,7 +51,7 @@ DOOR_SENSOR_BATTERY = f"binary_sensor.{LOCK_NAME.lower()}_door_sensor_battery"
 async def shared_bridge(
     socket_enabled: None, sim_lock: SimSmartLock
 ) -> AsyncGenerator[BridgeSimulator]:
-    async with BridgeSimulator(TOKEN, time_factor=TIME_FACTOR, devices=[sim_lock]) as sim:
+    async with bridge_standin(devices=[sim_lock]) as sim:
         yield sim
 
 
@@ -263,8 +264,7 @@ async def test_bridge_unpairs_the_lock_mqtt_keeps_it(
     lock_ids = {k: v for k, v in ids.items() if k.split("_")[0] == str(LOCK_ID)}
 
     shared_bridge.remove_device(LOCK_ID)
-    async_fire_time_changed(hass, dt_util.utcnow() + POLL_INTERVAL_PUSH)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await push_poll(hass)
 
     device = one_device(hass, LOCK_HEX)
     assert device is not None
