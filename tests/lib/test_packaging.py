@@ -23,7 +23,7 @@ import pytest
 
 import nukilocal.cli
 import nukilocal.mqtt
-from nukilocal._extras import EXTRA_MODULES, MissingExtraError
+from nukilocal.extras import EXTRA_MODULES, MissingExtraError
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEGRATION = ROOT / "custom_components" / "nuki"

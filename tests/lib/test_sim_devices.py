@@ -202,7 +202,7 @@ async def test_state_dict_round_trips_through_the_library_parser(lock: SimSmartL
 async def test_wait_for_times_out(lock: SimSmartLock) -> None:
     with pytest.raises(TimeoutError):
         await lock.wait_for(lambda d: d.state is LockState.UNLATCHED, timeout=0.01)
-    assert not lock._waiters
+    assert lock.waiting == 0
 
 
 async def test_listener_errors_do_not_break_the_machine(lock: SimSmartLock) -> None:

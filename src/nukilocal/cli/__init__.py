@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._extras import EXTRA_MODULES, install_hint
+from ..extras import EXTRA_MODULES, install_hint
 
 if TYPE_CHECKING:
     from .app import build_parser

@@ -14,8 +14,8 @@ from typing import Any, cast
 
 from rich.console import Console
 
-from .._extras import MissingExtraError
 from ..exceptions import NukiError
+from ..extras import MissingExtraError
 from . import bridge, mqtt, sim
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Final, Self
 
-from .._extras import MissingExtraError
+from ..extras import MissingExtraError
 
 try:
     import aiomqtt

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Final
 from urllib.parse import unquote, urlsplit
 
-from .._extras import MissingExtraError
+from ..extras import MissingExtraError
 
 try:
     import aiomqtt

@@ -12,7 +12,7 @@ import logging
 from types import TracebackType
 from typing import Any, Self
 
-from .._extras import MissingExtraError
+from ..extras import MissingExtraError
 
 _LOGGER = logging.getLogger(__name__)
 

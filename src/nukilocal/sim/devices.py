@@ -261,6 +261,11 @@ class SimDevice:
             except Exception:
                 _LOGGER.exception("Action listener of %s failed", self.nuki_id)
 
+    @property
+    def waiting(self) -> int:
+        """How many :meth:`wait_for` calls are waiting now."""
+        return len(self._waiters)
+
     async def wait_for(
         self, predicate: Callable[[Self], bool], timeout: float | None = None
     ) -> Self:

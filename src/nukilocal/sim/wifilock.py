@@ -23,7 +23,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Final, Self
 
-from .._extras import MissingExtraError
+from ..extras import MissingExtraError
 
 try:
     import aiomqtt
