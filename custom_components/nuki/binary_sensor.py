@@ -1,4 +1,4 @@
-"""Door, battery and ring binary sensors of Nuki devices, and the bridge's own."""
+"""Door, battery and ring binary sensors of Nuki devices; the bridge's connectivity."""
 
 from __future__ import annotations
 
@@ -47,6 +47,8 @@ DEVICE_SENSORS: tuple[NukiBinarySensorEntityDescription, ...] = (
     ),
     NukiBinarySensorEntityDescription(
         key="battery_critical",
+        # Named "Battery critical": existing entity ids stay (the registry keeps them).
+        translation_key="battery_critical",
         device_class=BinarySensorDeviceClass.BATTERY,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda state: state.battery_critical,
@@ -88,7 +90,11 @@ DEVICE_SENSORS: tuple[NukiBinarySensorEntityDescription, ...] = (
 
 @dataclass(frozen=True, kw_only=True)
 class NukiBridgeBinarySensorEntityDescription(BinarySensorEntityDescription):
-    value_fn: Callable[[BridgeTransport], bool]
+    value_fn: Callable[[BridgeTransport], bool | None]
+    exists_fn: Callable[[BridgeTransport], bool] = lambda _: True
+    # Says itself whether the bridge answers: never unavailable. The others
+    # show what the bridge last told, unavailable while it does not answer.
+    always_available: bool = False
 
 
 BRIDGE_SENSORS: tuple[NukiBridgeBinarySensorEntityDescription, ...] = (
@@ -97,12 +103,31 @@ BRIDGE_SENSORS: tuple[NukiBridgeBinarySensorEntityDescription, ...] = (
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda transport: transport.last_update_success,
+        always_available=True,
     ),
     NukiBridgeBinarySensorEntityDescription(
         key="callback",
         translation_key="callback",
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda transport: transport.push.health.active,
+        always_available=True,
+    ),
+    # From /info, read about hourly. Software bridges report no Wi-Fi.
+    NukiBridgeBinarySensorEntityDescription(
+        key="wifi_connected",
+        translation_key="wifi_connected",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda transport: transport.info.wlan_connected,
+        exists_fn=lambda transport: transport.info.wlan_connected is not None,
+    ),
+    NukiBridgeBinarySensorEntityDescription(
+        key="server_connected",
+        translation_key="server_connected",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda transport: transport.info.server_connected,
+        exists_fn=lambda transport: transport.info.server_connected is not None,
     ),
 )
 
@@ -114,7 +139,9 @@ async def async_setup_entry(
 ) -> None:
     if (transport := entry.runtime_data.bridge) is not None:
         async_add_entities(
-            NukiBridgeBinarySensor(transport, description) for description in BRIDGE_SENSORS
+            NukiBridgeBinarySensor(transport, description)
+            for description in BRIDGE_SENSORS
+            if description.exists_fn(transport)
         )
     async_add_described_entities(hass, entry, async_add_entities, DEVICE_SENSORS, NukiBinarySensor)
 
@@ -138,9 +165,8 @@ class NukiBridgeBinarySensor(NukiBridgeEntity, BinarySensorEntity):
 
     @property
     def available(self) -> bool:
-        # Says itself whether the bridge answers: never unavailable.
-        return True
+        return self.entity_description.always_available or super().available
 
     @property
-    def is_on(self) -> bool:
+    def is_on(self) -> bool | None:
         return self.entity_description.value_fn(self.coordinator)

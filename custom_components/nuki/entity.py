@@ -46,6 +46,8 @@ class NukiBridgeEntity(CoordinatorEntity[BridgeTransport]):
         self.entity_description = description
         self._attr_unique_id = f"{transport.bridge_id}_{description.key}"
         self._attr_device_info = bridge_device_info(transport.bridge_id, transport.info)
+        # How error messages name the bridge.
+        self.bridge_name = str(self._attr_device_info.get("name") or transport.bridge_id)
         self._shown: tuple[bool, Any] | None = None
 
     @callback
@@ -146,24 +148,43 @@ def async_add_described_entities[D: NukiEntityDescription](
 
 
 type CommandMethod = Callable[..., Coroutine[Any, Any, None]]
+# Whom a command is for (the ``name`` of the messages), and whether it goes over MQTT.
+type CommandTarget = Callable[[Any], tuple[str, bool]]
 
 
 def nuki_command[F: CommandMethod](func: F) -> F:
     """Turn library errors into translated errors that say what happened, and where."""
-    return _translate_errors(func, mqtt_only=False)
+    return _translate_errors(func, _device_target(mqtt_only=False))
 
 
 def nuki_mqtt_command[F: CommandMethod](func: F) -> F:
     """Like :func:`nuki_command` for actions only the MQTT API has."""
-    return _translate_errors(func, mqtt_only=True)
+    return _translate_errors(func, _device_target(mqtt_only=True))
 
 
-def _translate_errors[F: CommandMethod](func: F, *, mqtt_only: bool) -> F:
+def nuki_bridge_command[F: CommandMethod](func: F) -> F:
+    """Like :func:`nuki_command` for a command to the bridge itself (restart, ...)."""
+    return _translate_errors(func, _bridge_target)
+
+
+def _device_target(*, mqtt_only: bool) -> CommandTarget:
+    def target(entity: NukiEntity) -> tuple[str, bool]:
+        hub = entity.hub
+        return hub.name, mqtt_only or hub.command_transport == TRANSPORT_MQTT
+
+    return target
+
+
+def _bridge_target(entity: NukiBridgeEntity) -> tuple[str, bool]:
+    return entity.bridge_name, False
+
+
+def _translate_errors[F: CommandMethod](func: F, target: CommandTarget) -> F:
     @wraps(func)
-    async def handler(self: NukiEntity, *args: Any, **kwargs: Any) -> None:
-        placeholders = {"name": self.hub.name}
+    async def handler(self: Entity, *args: Any, **kwargs: Any) -> None:
         # Decided before sending: the transport may change while the command runs.
-        over_mqtt = mqtt_only or self.hub.command_transport == TRANSPORT_MQTT
+        name, over_mqtt = target(self)
+        placeholders = {"name": name}
         try:
             await func(self, *args, **kwargs)
         except NukiCommandRefusedError as err:

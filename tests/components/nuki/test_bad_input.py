@@ -96,7 +96,7 @@ async def test_other_device_type_with_a_locks_id(
     await hass.async_block_till_done()
     assert coordinator.data[DeviceKey(FRONT_DOOR, opener=False)].state == before
     assert hass.states.get(FRONT).state == HaLockState.LOCKED
-    assert hass.states.get("binary_sensor.front_door_battery").state == "off"
+    assert hass.states.get("binary_sensor.front_door_battery_critical").state == "off"
 
     # The same the other way round: a lock's state under the opener's id.
     body = {"nukiId": OPENER, "deviceType": 4, "state": int(LockState.UNLOCKED)}

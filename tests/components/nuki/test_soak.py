@@ -99,7 +99,7 @@ def mismatches(hass: HomeAssistant, bridge: ObservedBridge) -> list[str]:
         device = bridge.device(nuki_id)
         check(entity_id, expected_lock_state(device))
         name = entity_id.split(".")[1]
-        check(f"binary_sensor.{name}_battery", "on" if device.battery_critical else "off")
+        check(f"binary_sensor.{name}_battery_critical", "on" if device.battery_critical else "off")
         if device.battery_level is not None:
             check(f"sensor.{name}_battery", str(device.battery_level))
     front = bridge.lock(FRONT_DOOR)

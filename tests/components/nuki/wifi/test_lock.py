@@ -50,6 +50,10 @@ async def test_entities_and_device(
         f"{LOCK_ID}_battery_level",
         f"{LOCK_ID}_door_sensor_state",
         f"{LOCK_ID}_lock_action",
+        f"{LOCK_ID}_unlatch",
+        f"{LOCK_ID}_lock_n_go",
+        f"{LOCK_ID}_lock_n_go_unlatch",
+        f"{LOCK_ID}_full_lock",
     }
     device = one_device(hass, LOCK_HEX)
     assert device is not None

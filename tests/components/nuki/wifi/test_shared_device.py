@@ -45,6 +45,7 @@ from .conftest import (
 
 LOCK_ACTION = "/lockAction"
 DOOR_SENSOR_BATTERY = f"binary_sensor.{LOCK_NAME.lower()}_door_sensor_battery"
+BLUETOOTH_SIGNAL = f"{LOCK_ID}_bluetooth_signal"
 
 
 @pytest.fixture
@@ -101,7 +102,11 @@ def assert_one_set(hass: HomeAssistant, registry: er.EntityRegistry, owner: str)
     ]
     unique_ids = [e.unique_id for e in lock_entities]
     assert len(unique_ids) == len(set(unique_ids))
-    assert {e.config_entry_id for e in lock_entities} == {owner}
+    # The bridge's Bluetooth signal of the lock is the owner's while a bridge
+    # reaches the lock; otherwise it stays where it was, unavailable.
+    reached = async_get_data(hass).hubs[(LOCK_ID, False)].bridge is not None
+    owned = [e for e in lock_entities if reached or e.unique_id != BLUETOOTH_SIGNAL]
+    assert {e.config_entry_id for e in owned} == {owner}
     assert hass.states.async_entity_ids("lock") == [LOCK]
     assert registry.async_get_entity_id("lock", DOMAIN, str(LOCK_ID)) == LOCK
     assert registry.async_get_entity_id("event", DOMAIN, f"{LOCK_ID}_lock_action") == (
@@ -165,7 +170,7 @@ async def test_bridge_first_then_mqtt(
     # What only MQTT reports has no source now: unavailable, not stale.
     for entity_id in (LOCK_ACTION_EVENT, DOOR_SENSOR_BATTERY):
         assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
-    assert hass.states.get(f"binary_sensor.{LOCK_NAME.lower()}_battery").state == "off"
+    assert hass.states.get(f"binary_sensor.{LOCK_NAME.lower()}_battery_critical").state == "off"
     await hass.services.async_call("lock", "lock", {"entity_id": LOCK}, blocking=True)
     await wait_for_state(hass, LOCK, HaLockState.LOCKED)
     assert shared_bridge.stats.requests[LOCK_ACTION] == 1
@@ -200,11 +205,17 @@ async def test_mqtt_first_then_bridge(
     bridge_entry = await setup_bridge()
     assert_one_set(hass, entity_registry, lock_entry.entry_id)
     after = {e.unique_id: e.entity_id for e in nuki_entities(entity_registry)}
-    # The bridge added only its own entities.
+    # The bridge added only its own entities, and the lock's Bluetooth signal
+    # it reports (an entity of the lock: the owner's).
     assert {k: v for k, v in after.items() if k in before} == before
     assert {
-        e.config_entry_id for e in nuki_entities(entity_registry) if e.unique_id not in before
+        e.config_entry_id
+        for e in nuki_entities(entity_registry)
+        if e.unique_id not in before and e.unique_id != BLUETOOTH_SIGNAL
     } == {bridge_entry.entry_id}
+    signal = entity_registry.async_get_entity_id("sensor", DOMAIN, BLUETOOTH_SIGNAL)
+    assert signal is not None
+    assert entity_registry.async_get(signal).config_entry_id == lock_entry.entry_id
     assert hass.states.get(LOCK).state == HaLockState.LOCKED
 
 
@@ -226,7 +237,10 @@ async def test_owner_unloads_other_takes_over(
     # Same entity ids, now the Wi-Fi lock entry's, and live over MQTT.
     assert_one_set(hass, entity_registry, lock_entry.entry_id)
     assert hass.states.get(LOCK).state == HaLockState.LOCKED
-    assert {e.unique_id: e.entity_id for e in nuki_entities(entity_registry)} == ids
+    # All but the bridge's Bluetooth signal of the lock: no bridge reaches it now
+    # (Home Assistant 2026.8 and later remove it with the device's old entry).
+    left = {e.unique_id: e.entity_id for e in nuki_entities(entity_registry)}
+    assert left | {BLUETOOTH_SIGNAL: ids[BLUETOOTH_SIGNAL]} == ids
 
     assert await hass.config_entries.async_setup(bridge_entry.entry_id)
     await hass.async_block_till_done()
@@ -272,8 +286,10 @@ async def test_bridge_unpairs_the_lock_mqtt_keeps_it(
     assert_one_set(hass, entity_registry, lock_entry.entry_id)
     after = {e.unique_id: e.entity_id for e in nuki_entities(entity_registry)}
     # Every entity of the lock is still there under its id (MQTT reports all
-    # that the bridge did for this lock).
+    # that the bridge did for this lock), but the bridge's Bluetooth signal of it.
+    del lock_ids[BLUETOOTH_SIGNAL]
     assert {k: v for k, v in after.items() if k in lock_ids} == lock_ids
+    assert BLUETOOTH_SIGNAL not in after
     assert hass.states.get(LOCK).state == HaLockState.LOCKED
     sim_lock.turn_knob(lock=False)
     await wait_for_state(hass, LOCK, HaLockState.UNLOCKED)
