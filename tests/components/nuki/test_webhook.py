@@ -34,8 +34,8 @@ async def test_callback_registered_and_delivered(
 ) -> None:
     """A turn of the knob reaches Home Assistant over a real socket, with no request."""
     assert bridge.callback_urls == [f"{push_url}{WEBHOOK_PATH}"]
-    coordinator = init_integration_push.runtime_data
-    assert coordinator.push_active
+    coordinator = init_integration_push.runtime_data.bridge
+    assert coordinator.push.health.active
     assert coordinator.update_interval == POLL_INTERVAL_PUSH
     requests = bridge.stats.total_requests
 
@@ -46,7 +46,7 @@ async def test_callback_registered_and_delivered(
     assert bridge.stats.callbacks_posted == 1
     assert bridge.stats.callbacks_failed == 0
     assert bridge.stats.total_requests == requests
-    assert coordinator.callbacks_received == 1
+    assert coordinator.push.health.received == 1
 
 
 async def test_idle_hour_budget(
@@ -114,8 +114,8 @@ async def test_slots_full_repair_issue(
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_key == "callback_slots_full"
-    coordinator = mock_config_entry.runtime_data
-    assert not coordinator.push_active
+    coordinator = mock_config_entry.runtime_data.bridge
+    assert not coordinator.push.health.active
     assert coordinator.update_interval == POLL_INTERVAL_NO_PUSH
 
     # The user frees a slot; the integration notices on a later check.
@@ -123,7 +123,7 @@ async def test_slots_full_repair_issue(
         await client.callback_remove(0)
     for _ in range(12):
         await poll(hass)
-    assert coordinator.push_active
+    assert coordinator.push.health.active
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
     assert f"{push_url}{WEBHOOK_PATH}" in bridge.callback_urls
 
@@ -173,8 +173,8 @@ async def test_registration_failure_falls_back_to_polling(
             domain=DOMAIN, unique_id="3C622613", title="3C622613", data=entry_data(bridge)
         )
         await setup_integration(entry)
-        coordinator = entry.runtime_data
-        assert not coordinator.push_active
+        coordinator = entry.runtime_data.bridge
+        assert not coordinator.push.health.active
         assert coordinator.update_interval == POLL_INTERVAL_NO_PUSH
         assert bridge.callback_urls == []
         assert "polling until it works" in caplog.text
@@ -185,7 +185,7 @@ async def test_registration_failure_falls_back_to_polling(
 
         for _ in range(12):
             await poll(hass)
-        assert coordinator.push_active
+        assert coordinator.push.health.active
         assert bridge.callback_urls == [f"{push_url}{WEBHOOK_PATH}"]
         assert await hass.config_entries.async_unload(entry.entry_id)
         assert bridge.callback_urls == []
@@ -199,7 +199,7 @@ async def test_bad_bodies_rejected(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     client = await hass_client_no_auth()
-    coordinator = init_integration.runtime_data
+    coordinator = init_integration.runtime_data.bridge
     cases = [
         (b"not json", 400),
         (b"[1, 2]", 400),
@@ -217,7 +217,7 @@ async def test_bad_bodies_rejected(
         assert len(caplog.records) == 1
         assert "Traceback" not in caplog.text
         assert caplog.records[0].exc_info is None
-    assert coordinator.callbacks_rejected == len(cases)
+    assert coordinator.push.health.rejected == len(cases)
 
     # Unknown device: accepted and ignored. Wrong types in fields: tolerated.
     response = await client.post(WEBHOOK_PATH, json={"nukiId": 42, "deviceType": 0, "state": 1})
@@ -271,9 +271,9 @@ async def test_registration_timeout_does_not_block_setup(
             domain=DOMAIN, unique_id="3C622613", title="3C622613", data=entry_data(bridge)
         )
         try:
-            with patch("custom_components.nuki.coordinator.REGISTER_TIMEOUT", 0.2):
+            with patch("custom_components.nuki.push.REGISTER_TIMEOUT", 0.2):
                 await setup_integration(entry)
-            assert not entry.runtime_data.push_active
+            assert not entry.runtime_data.bridge.push.health.active
             assert hass.states.get("lock.front_door").state == HaLockState.LOCKED
         finally:
             bridge.release.set()
