@@ -33,7 +33,6 @@ PARALLEL_UPDATES = 0
 class NukiBinarySensorEntityDescription(BinarySensorEntityDescription, NukiEntityDescription):
     value_fn: Callable[[DeviceState], bool | None]
     # Reported over MQTT only: without a connected MQTT lock nothing keeps it current.
-    mqtt_only: bool = False
 
 
 # Keys are the built-in integration's unique id suffixes: entities keep their ids.
@@ -83,7 +82,7 @@ DEVICE_SENSORS: tuple[NukiBinarySensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda state: state.door_sensor_battery_critical,
         exists_fn=lambda hub: hub.state.door_sensor_battery_critical is not None,
-        mqtt_only=True,
+        available_fn=lambda hub: hub.mqtt_connected,
     ),
 )
 
@@ -148,12 +147,6 @@ async def async_setup_entry(
 
 class NukiBinarySensor(NukiDescribedEntity, BinarySensorEntity):
     entity_description: NukiBinarySensorEntityDescription
-
-    @property
-    def available(self) -> bool:
-        if self.entity_description.mqtt_only:
-            return self.hub.mqtt_connected
-        return super().available
 
     @property
     def is_on(self) -> bool | None:

@@ -81,6 +81,7 @@ DEVICE_BUTTONS: tuple[NukiButtonEntityDescription, ...] = (
         action=LockAction.FULL_LOCK,
         transition=LOCKING,
         mqtt_only=True,
+        available_fn=lambda hub: hub.mqtt_connected,
         exists_fn=lambda hub: hub.has_mqtt and hub.device_type.is_lock,
     ),
 )
@@ -144,10 +145,6 @@ class NukiButton(NukiDescribedEntity, ButtonEntity):
 
 class NukiMqttOnlyButton(NukiButton):
     """An action of the MQTT API only: available while the lock is connected there."""
-
-    @property
-    def available(self) -> bool:
-        return self.hub.mqtt_connected
 
     @nuki_mqtt_command
     async def async_press(self) -> None:

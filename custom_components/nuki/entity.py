@@ -87,10 +87,16 @@ class NukiEntity(Entity):
 class NukiDescribedEntity(NukiEntity):
     """An entity made from a description; unique id ``<nukiId>_<key>`` like the built-in."""
 
-    def __init__(self, hub: DeviceHub, description: EntityDescription) -> None:
+    entity_description: NukiEntityDescription
+
+    def __init__(self, hub: DeviceHub, description: NukiEntityDescription) -> None:
         super().__init__(hub)
         self.entity_description = description
         self._attr_unique_id = f"{hub.unique_id_base}_{description.key}"
+
+    @property
+    def available(self) -> bool:
+        return self.entity_description.available_fn(self.hub)
 
 
 @callback
@@ -125,6 +131,8 @@ class NukiEntityDescription(EntityDescription):
     """A device entity's description; it exists for a device once ``exists_fn`` says so."""
 
     exists_fn: Callable[[DeviceHub], bool] = lambda _: True
+    # What only one transport reports or carries out is available through it alone.
+    available_fn: Callable[[DeviceHub], bool] = lambda hub: hub.available
 
 
 @callback

@@ -42,6 +42,8 @@ async def async_setup_entry(
 class NukiDoorbellEvent(NukiDescribedEntity, EventEntity):
     """Fires once per ring, exactly when ``nuki_event`` does."""
 
+    entity_description: NukiEventEntityDescription
+
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
         self.async_on_remove(self.hub.async_add_ring_listener(self._async_handle_ring))
@@ -55,10 +57,7 @@ class NukiDoorbellEvent(NukiDescribedEntity, EventEntity):
 class NukiLockActionEvent(NukiDescribedEntity, EventEntity):
     """Every ``lockActionEvent``: the action as event type, who and how as attributes."""
 
-    @property
-    def available(self) -> bool:
-        # Only a connected MQTT lock reports who did what (not the bridge).
-        return self.hub.mqtt_connected
+    entity_description: NukiEventEntityDescription
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
@@ -86,5 +85,7 @@ EVENTS: tuple[NukiEventEntityDescription, ...] = (
         event_types=list(ACTION_NAMES),
         entity_class=NukiLockActionEvent,
         exists_fn=lambda hub: hub.has_mqtt,
+        # Only a connected MQTT lock reports who did what (not the bridge).
+        available_fn=lambda hub: hub.mqtt_connected,
     ),
 )

@@ -78,7 +78,6 @@ def bluetooth_signal(hub: DeviceHub) -> int | None:
 class NukiSensorEntityDescription(SensorEntityDescription, NukiEntityDescription):
     value_fn: Callable[[DeviceHub], int | str | None]
     # Reported by the bridge only: available while the bridge reaches the device.
-    bridge_only: bool = False
 
 
 DEVICE_SENSORS: tuple[NukiSensorEntityDescription, ...] = (
@@ -116,7 +115,7 @@ DEVICE_SENSORS: tuple[NukiSensorEntityDescription, ...] = (
         entity_registry_enabled_default=False,
         value_fn=bluetooth_signal,
         exists_fn=lambda hub: bluetooth_signal(hub) is not None,
-        bridge_only=True,
+        available_fn=lambda hub: hub.bridge_available,
     ),
 )
 
@@ -179,12 +178,6 @@ async def async_setup_entry(
 
 class NukiSensor(NukiDescribedEntity, SensorEntity):
     entity_description: NukiSensorEntityDescription
-
-    @property
-    def available(self) -> bool:
-        if self.entity_description.bridge_only:
-            return self.hub.bridge_available
-        return super().available
 
     @property
     def native_value(self) -> int | str | None:

@@ -21,7 +21,7 @@ from nukilocal.const import DoorSensorState
 from nukilocal.sim.bridge import BridgeSimulator
 
 from .conftest import FRONT_DOOR, OPENER, SetupIntegration
-from .test_button import push_poll
+from .helpers import push_poll
 from .test_lock import poll
 from .test_sensor import InfoAnswers, hourly_info_read
 

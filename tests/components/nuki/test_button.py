@@ -15,20 +15,19 @@ from homeassistant.const import ATTR_ENTITY_ID, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
-from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_fire_time_changed,
     snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.nuki.const import DOMAIN, POLL_INTERVAL_PUSH
+from custom_components.nuki.const import DOMAIN
 from nukilocal.const import BridgeType, LockAction, LockState, OpenerAction, OpenerState
 from nukilocal.models import hex_id
 from nukilocal.sim.bridge import ApiCall, BridgeSimulator, json_answer
 
 from .conftest import FRONT_DOOR, OPENER, TIME_FACTOR, TOKEN, SetupIntegration, entry_data
+from .helpers import push_poll
 from .test_lock import ENTRANCE, FRONT
 from .wifi.conftest import WAIT, record_states, wait_for_state
 
@@ -48,12 +47,6 @@ def button_of(hass: HomeAssistant, unique_id: str) -> str:
     entity_id = er.async_get(hass).async_get_entity_id(BUTTON_DOMAIN, DOMAIN, unique_id)
     assert entity_id is not None, unique_id
     return entity_id
-
-
-async def push_poll(hass: HomeAssistant) -> None:
-    """The safety-net poll while callbacks work, and what it sets off (the callback check)."""
-    async_fire_time_changed(hass, dt_util.utcnow() + POLL_INTERVAL_PUSH)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def log_types(bridge: BridgeSimulator) -> list[str]:

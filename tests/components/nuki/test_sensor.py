@@ -25,7 +25,8 @@ from nukilocal.sim.bridge import ApiCall, BridgeSimulator, json_answer
 from tests.support.strings import load_strings
 
 from .conftest import BACK_DOOR, FRONT_DOOR, OPENER, SetupIntegration
-from .test_button import START_TIME, push_poll
+from .helpers import push_poll
+from .test_button import START_TIME
 from .test_lock import poll
 
 COMPONENT = Path(__file__).parents[3] / "custom_components" / "nuki"
