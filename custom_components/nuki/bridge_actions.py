@@ -63,9 +63,17 @@ class BridgeActions:
         while True:
             # Set by the next action_finished, also one during this request.
             radio_free = self._radio_free
+            # While another device's accepted action runs, a 503 most likely
+            # means the radio is taken: waiting for that action's result beats
+            # the client's back-off, which would hold the bridge meanwhile.
+            others_running = nowait and bool(self._running - {key})
             try:
                 await self.client.lock_action(
-                    device.nuki_id, device.device_type, action, wait=not nowait
+                    device.nuki_id,
+                    device.device_type,
+                    action,
+                    wait=not nowait,
+                    retry_busy=not others_running,
                 )
             except NukiBridgeBusyError:
                 # A bridge whose radio runs one device at a time answers 503

@@ -210,12 +210,16 @@ class BridgeClient:
         authenticated: bool = True,
         is_action: bool = False,
         timeout: float | None = None,
+        busy_retries: int | None = None,
     ) -> Any:
         """Send one request through the bridge's gate and return its JSON.
 
         ``is_action`` marks requests that change the world: when their answer is
         lost they raise :class:`NukiOutcomeUnknownError` instead of a timeout.
+        ``busy_retries``: how often a 503 is tried again (default: the client's);
+        0 for a caller that knows better when to try again.
         """
+        retries = self.busy_retries if busy_retries is None else busy_retries
         gate = _gate_for(self.host, self.port)
         loop = asyncio.get_running_loop()
         async with gate.lock:
@@ -241,7 +245,7 @@ class BridgeClient:
                             f"the bridge's answer to /{endpoint} could not be read; "
                             "the command may or may not have been carried out"
                         ) from err
-                if attempt >= self.busy_retries:
+                if attempt >= retries:
                     raise NukiBridgeBusyError(
                         f"the bridge answered /{endpoint} with 503 (busy, or the device out "
                         f"of its reach) {attempt + 1} times; nothing was executed"
@@ -396,17 +400,27 @@ class BridgeClient:
         action: LockAction | OpenerAction | int,
         *,
         wait: bool = True,
+        retry_busy: bool = True,
     ) -> ActionResult:
-        """``/lockAction``. With ``wait`` the bridge answers once the device is done."""
+        """``/lockAction``. With ``wait`` the bridge answers once the device is done.
+
+        ``retry_busy=False``: a 503 (not executed) raises :class:`NukiBridgeBusyError`
+        at once, for a caller that waits for the bridge's radio itself.
+        """
         params = {
             "nukiId": nuki_id,
             "deviceType": int(device_type),
             "action": int(action),
             "nowait": 0 if wait else 1,
         }
-        return self._action_result(
-            await self.request("lockAction", params, is_action=True, timeout=self._timeout(wait))
+        answer = await self.request(
+            "lockAction",
+            params,
+            is_action=True,
+            timeout=self._timeout(wait),
+            busy_retries=None if retry_busy else 0,
         )
+        return self._action_result(answer)
 
     async def lock(
         self, nuki_id: int, device_type: DeviceType, *, wait: bool = True

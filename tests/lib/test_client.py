@@ -200,6 +200,19 @@ async def test_busy_bridge_is_retried_then_given_up(
     assert bridge_sim.stats.requests["/info"] == client.busy_retries + 1
 
 
+async def test_an_action_without_busy_retries_gives_up_at_the_first_503(
+    client: BridgeClient, bridge_sim: BridgeSimulator
+) -> None:
+    """For a caller that waits for the bridge's radio itself: one try, not executed."""
+    bridge_sim.faults.force_503 = 1
+    with pytest.raises(NukiBridgeBusyError):
+        await client.lock_action(
+            BACK_DOOR, DeviceType.SMARTLOCK, LockAction.LOCK, wait=False, retry_busy=False
+        )
+    assert bridge_sim.stats.requests["/lockAction"] == 1
+    assert bridge_sim.lock(BACK_DOOR).state_id != LockState.LOCKED
+
+
 async def test_offline_device_gives_up_without_executing(
     client: BridgeClient, bridge_sim: BridgeSimulator
 ) -> None:
