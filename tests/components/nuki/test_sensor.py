@@ -25,6 +25,7 @@ from nukilocal.sim.bridge import ApiCall, BridgeSimulator, json_answer
 from tests.support.strings import load_strings
 
 from .conftest import BACK_DOOR, FRONT_DOOR, OPENER, SetupIntegration
+from .devices import one_device
 from .helpers import push_poll
 from .test_button import START_TIME
 from .test_lock import poll
@@ -237,3 +238,17 @@ async def test_start_time_stable_across_info_reads(
     moved = datetime.fromisoformat(hass.states.get(START_TIME).state)
     assert moved - first > START_TIME_TOLERANCE
     assert moved - first < timedelta(minutes=3)
+
+
+async def test_bridge_firmware_follows_an_update(
+    hass: HomeAssistant, bridge: BridgeSimulator, init_integration_push: MockConfigEntry
+) -> None:
+    """A new version in /info: the firmware sensor and the bridge's device entry follow."""
+    firmware = "sensor.nuki_bridge_3c622613_firmware"
+    assert hass.states.get(firmware).state == bridge.firmware_version
+    bridge.firmware_version = "2.18.1"
+    await hourly_info_read(hass, bridge)
+    assert hass.states.get(firmware).state == "2.18.1"
+    device = one_device(hass, "3C622613")
+    assert device is not None
+    assert device.sw_version == "2.18.1"

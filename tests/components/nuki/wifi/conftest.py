@@ -32,6 +32,7 @@ from nukilocal.sim.wifilock import WifiLockSimulator
 from tests.support import mosquitto as mosquitto_support
 from tests.support.fixtures import mosquitto_or_skip
 from tests.support.ids import LOCK_ID
+from tests.support.relay import TcpRelay
 from tests.support.timing import TIME_FACTOR, WAIT
 
 LOCK_HEX = hex_id(LOCK_ID)
@@ -68,14 +69,16 @@ async def mqtt_entry(
     mosquitto: mosquitto_support.Mosquitto,
     mqtt_credentials: dict[str, str],
     tmp_path: Path,
+    mqtt_relay: TcpRelay | None,
 ) -> AsyncGenerator[MockConfigEntry]:
     """Home Assistant's MQTT integration, connected to the Mosquitto above."""
     # MQTT reads configuration.yaml at set-up; the harness's config dir has none.
     (tmp_path / "configuration.yaml").write_text("")
     hass.config.config_dir = str(tmp_path)
+    port = mqtt_relay.port if mqtt_relay is not None else mosquitto.port
     entry = MockConfigEntry(
         domain=mqtt.DOMAIN,
-        data={mqtt.CONF_BROKER: mosquitto.host, "port": mosquitto.port, **mqtt_credentials},
+        data={mqtt.CONF_BROKER: mosquitto.host, "port": port, **mqtt_credentials},
         version=1,
         minor_version=2,
     )
@@ -88,6 +91,20 @@ async def mqtt_entry(
     if entry.state is ConfigEntryState.LOADED:
         await hass.config_entries.async_unload(entry.entry_id)
         await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def mqtt_relay(
+    request: pytest.FixtureRequest, mosquitto: mosquitto_support.Mosquitto
+) -> AsyncGenerator[TcpRelay | None]:
+    """With ``@pytest.mark.mqtt_relay``: Home Assistant reaches the broker through a relay."""
+    if request.node.get_closest_marker("mqtt_relay") is None:
+        yield None
+        return
+    relay = TcpRelay(mosquitto.host, mosquitto.port)
+    await relay.open()
+    yield relay
+    await relay.close()
 
 
 @pytest.fixture

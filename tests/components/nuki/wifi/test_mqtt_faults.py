@@ -20,7 +20,6 @@ import pytest
 from homeassistant.components import mqtt
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.components.lock import LockState as HaLockState
-from homeassistant.components.mqtt.models import DATA_MQTT
 from homeassistant.const import (
     SERVICE_LOCK,
     SERVICE_OPEN,
@@ -38,6 +37,7 @@ from nukilocal.mqtt.protocol import CommandRequest, Topic, topic
 from nukilocal.sim.devices import SimSmartLock
 from nukilocal.sim.wifilock import WifiLockSimulator
 from tests.support.mosquitto import Mosquitto
+from tests.support.relay import TcpRelay
 
 from ..conftest import TIME_FACTOR
 from ..faultkit import assert_no_tracebacks
@@ -206,8 +206,10 @@ async def test_broker_restarts_twice_resubscribed_each_time(
     assert_no_tracebacks(caplog)
 
 
+@pytest.mark.mqtt_relay
 async def test_command_on_the_wire_when_broker_dies_never_delivered_late(
     hass: HomeAssistant,
+    mqtt_relay: TcpRelay,
     init_lock: MockConfigEntry,
     mosquitto: Mosquitto,
     sim_lock: SimSmartLock,
@@ -225,9 +227,6 @@ async def test_command_on_the_wire_when_broker_dies_never_delivered_late(
     actions = lock_actions(sim_lock)
     # With QoS 2 Home Assistant would wait this long for the PUBCOMP of the dead broker.
     monkeypatch.setattr(f"{HA_MQTT_CLIENT}.TIMEOUT_ACK", 1.0)
-    # Held by the test, this keeps Home Assistant's reconnect loop from reconnecting
-    # until the lock is back on the broker (else a re-sent command could reach nobody).
-    reconnect_gate = hass.data[DATA_MQTT].client._connection_lock
     assert mosquitto.pid is not None
     os.kill(mosquitto.pid, signal.SIGSTOP)
     try:
@@ -241,10 +240,14 @@ async def test_command_on_the_wire_when_broker_dies_never_delivered_late(
         assert await command == "mqtt_outcome_unknown"
     await wait_for_state(hass, LOCK, STATE_UNAVAILABLE)
 
-    async with asyncio.timeout(WAIT), reconnect_gate:
+    # Home Assistant reconnects only once the lock is back on the broker (else a
+    # re-sent command could reach nobody): its way to the broker opens then.
+    await mqtt_relay.close()
+    async with asyncio.timeout(WAIT):
         mosquitto.start()
         await wifilock.wait_connected(WAIT)
         assert not mqtt.is_connected(hass)
+    await mqtt_relay.open()
     await wait_for_hub(hass, lambda hub: hub.mqtt_connected)
     assert hass.states.get(LOCK).state == HaLockState.LOCKED
     # A command now is answered after anything re-sent on reconnect would have arrived.
