@@ -70,6 +70,7 @@ class NukiEntity(Entity):
     def __init__(self, hub: DeviceHub) -> None:
         self.hub = hub
         self._attr_device_info = hub.device_info()
+        self._shown: tuple[bool, Any] | None = None
 
     @property
     def device_state(self) -> DeviceState:
@@ -81,7 +82,17 @@ class NukiEntity(Entity):
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        self.async_on_remove(self.hub.async_add_listener(self.async_write_ha_state))
+        self.async_on_remove(self.hub.async_add_listener(self._async_hub_changed))
+
+    @callback
+    def _async_hub_changed(self) -> None:
+        # The hub tells every entity of the device about every change; most of
+        # them show something else (a button, the battery): writing their
+        # unchanged state anyway costs more than the change itself.
+        shown = (self.available, self.state)
+        if shown != self._shown:
+            self._shown = shown
+            self.async_write_ha_state()
 
 
 class NukiDescribedEntity(NukiEntity):
