@@ -22,6 +22,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from nukilocal.const import LockAction, LockState
 from nukilocal.sim.bridge import BridgeSimulator
 from nukilocal.sim.callbacks import CallbackDelivery
+from nukilocal.sim.clock import SimClock
 from nukilocal.sim.server import ApiCall
 from tests.support.timing import WAIT
 
@@ -63,6 +64,33 @@ def hold_callbacks(bridge: BridgeSimulator) -> Callable[[], None]:
 
     bridge.add_callback_interceptor(hold)
     return released.set
+
+
+class HeldClock(SimClock):
+    """A device's clock whose motor runs wait until ``released`` is set."""
+
+    def __init__(self, clock: SimClock) -> None:
+        super().__init__(clock.time_factor, clock.offset)
+        self.released = asyncio.Event()
+
+    async def sleep(self, nominal: float) -> None:
+        await self.released.wait()
+        await super().sleep(nominal)
+
+
+def hold_motor_until_refused(bridge: BridgeSimulator, nuki_id: int) -> None:
+    """The device's motor runs once the bridge answered an action 503: the first
+    action of another device is sure to find the radio taken."""
+    device = bridge.device(nuki_id)
+    clock = device.clock = HeldClock(device.clock)
+
+    async def release_on_refusal(api: ApiCall) -> web.StreamResponse:
+        response = await api.proceed()
+        if response.status == 503:
+            clock.released.set()
+        return response
+
+    bridge.add_interceptor(release_on_refusal, paths="/lockAction")
 
 
 async def test_actions_go_with_nowait_while_push_works(
@@ -186,3 +214,52 @@ async def test_two_devices_at_once(
     await bridge.drain_callbacks()
     await hass.async_block_till_done()
     assert hass.states.get(BACK).state == HaLockState.UNLOCKED
+
+
+async def test_one_device_at_a_time_after_the_first_refusal(
+    hass: HomeAssistant, bridge: BridgeSimulator, init_integration_push: MockConfigEntry
+) -> None:
+    """A radio that runs one device at a time refuses one action; the others wait for
+    the running one's result instead of being refused on the way."""
+    bridge.radio = "exclusive"
+    started = actions_of(bridge)
+    hold_motor_until_refused(bridge, FRONT_DOOR)
+    async with asyncio.timeout(WAIT):
+        await asyncio.gather(
+            call(hass, SERVICE_UNLOCK, FRONT),
+            call(hass, SERVICE_UNLOCK, BACK),
+            call(hass, SERVICE_LOCK, FRONT),
+            call(hass, SERVICE_LOCK, BACK),
+        )
+    assert bridge.stats.radio_refused == 1
+    assert bridge.stats.requests["/lockAction"] == 5
+    for nuki_id in (FRONT_DOOR, BACK_DOOR):
+        assert [a for n, a in started if n == nuki_id] == [LockAction.UNLOCK, LockAction.LOCK]
+
+
+async def test_the_next_burst_learns_the_radio_again(
+    hass: HomeAssistant, bridge: BridgeSimulator, init_integration_push: MockConfigEntry
+) -> None:
+    """Once all actions are done, a refusal is forgotten: a radio that runs devices in
+    parallel (a 503 can have had another cause) runs them in parallel again."""
+    bridge.radio = "exclusive"
+    hold_motor_until_refused(bridge, FRONT_DOOR)
+    async with asyncio.timeout(WAIT):
+        await asyncio.gather(call(hass, SERVICE_UNLOCK, FRONT), call(hass, SERVICE_UNLOCK, BACK))
+    assert bridge.stats.radio_refused == 1
+    bridge.radio = "parallel"
+    both_started = asyncio.Event()
+    started = actions_of(bridge)
+    for device in bridge.devices:
+        device.add_action_listener(lambda _d, _e: len(started) == 2 and both_started.set())
+    release = hold_callbacks(bridge)
+    calls = asyncio.gather(call(hass, SERVICE_LOCK, FRONT), call(hass, SERVICE_LOCK, BACK))
+    try:
+        # While the first action's result is held back, the second one is sent.
+        async with asyncio.timeout(WAIT):
+            await both_started.wait()
+    finally:
+        release()
+    async with asyncio.timeout(WAIT):
+        await calls
+    assert bridge.stats.radio_refused == 1
