@@ -35,6 +35,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--idle", type=float, help="idle window in seconds (default 300)")
     parser.add_argument("--bridges", type=int, help="bridges in the scale case (default 25)")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        help="counted rounds of knob turns (one per lock) in the scale case (default 6)",
+    )
+    parser.add_argument(
         "--rows",
         type=_rows,
         help=f"comma-separated rows to run (default all): {','.join(ROWS)}",
@@ -72,6 +77,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         settings.idle_window = args.idle
     if args.bridges:
         settings.scale_bridges = args.bridges
+    if args.rounds:
+        settings.scale_rounds = args.rounds
     if args.rows:
         settings.rows = args.rows
     if args.radio:

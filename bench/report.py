@@ -261,6 +261,7 @@ def build_rows(results: dict[str, Any]) -> tuple[list[Row], dict[str, bool | Non
         key="scale_cpu",
     )
     t.numeric(f"  gross, {n_bridges * 4} devices (ms)", "scale.bridge_updates.cpu_ms_per_update")
+    t.numeric("  net, median round (ms)", "scale.bridge_updates.cpu_ms_per_update_net_median_round")
     t.numeric("RSS before the first entry (MiB)", "scale.rss_before_mib", digits=0)
     t.numeric(
         f"RSS with {n_bridges} bridges (MiB)",
@@ -286,6 +287,9 @@ def build_rows(results: dict[str, Any]) -> tuple[list[Row], dict[str, bool | Non
             "scale.wifi.updates.cpu_ms_per_update_net",
             target="reported",
             check=lambda ours, _b: True,
+        )
+        t.numeric(
+            "  net, median round (ms)", "scale.wifi.updates.cpu_ms_per_update_net_median_round"
         )
         t.numeric(
             f"RSS with {n_bridges} bridges + {n_wifi} Wi-Fi locks (MiB)",

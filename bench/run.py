@@ -83,7 +83,7 @@ class Settings:
     burst: int = 20
     idle_window: float = 300.0
     scale_bridges: int = 25
-    scale_updates_per_lock: int = 2
+    scale_rounds: int = 6
     scale_wifi_locks: int = 100
     mqtt_locks: int = 3
     settle: float = 3.0
@@ -329,8 +329,9 @@ class Benchmark:
             result["bridge_updates"] = await measure.cpu_per_update(
                 hass,
                 [lock for b in bridges for lock in b.locks],
-                s.scale_updates_per_lock,
+                s.scale_rounds,
                 idle_rate,
+                bridges,
             )
             if broker is not None:
                 # After the bridges, so their figures do not include the MQTT entry.
@@ -376,7 +377,7 @@ class Benchmark:
         result["rss_after_mib"] = hass.rss_mib()
         idle_rate = await measure.idle_cpu_rate(hass)
         result["updates"] = await measure.cpu_per_update(
-            hass, wifi.locks, s.scale_updates_per_lock, idle_rate
+            hass, wifi.locks, s.scale_rounds, idle_rate
         )
         return result
 

@@ -267,9 +267,16 @@ class BridgeTransport(DataUpdateCoordinator[dict[DeviceKey, Device]]):
             return
         old = self.data[key]
         self._callback_counts[key] += 1
+        push_was_active = self.push.health.active
         self.push.note_callback(dt_util.utcnow())
         new = replace(old, state=old.state.merged_with(update.state_of(old.device_type)))
-        self.async_set_updated_data({**self.data, key: new})
+        if self.last_update_success and self.push.health.active == push_was_active:
+            # Nothing the bridge's own entities show changed: only the device
+            # hears of it (below), and the next poll stays where it was due.
+            self.data = {**self.data, key: new}
+        else:
+            # A sign of life after a failed poll, or the first callback to arrive.
+            self.async_set_updated_data({**self.data, key: new})
         if (listener := self._device_listeners.get(key)) is not None:
             listener.bridge_reported(old, new, "callback")
 

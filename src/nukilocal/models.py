@@ -349,6 +349,8 @@ class CallbackUpdate:
     nuki_id: int
     device_type: DeviceType | None
     body: Mapping[str, Any] = field(repr=False, compare=False)
+    # The state as from_dict read it, and as which type: the usual reading, once.
+    parsed: tuple[DeviceType, DeviceState] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, data: object) -> Self:
@@ -357,15 +359,12 @@ class CallbackUpdate:
         nuki_id = _int(data.get("nukiId"))
         if nuki_id is None:
             raise NukiInvalidResponseError("callback body has no usable nukiId")
-        device_type = _int(data.get("deviceType"))
-        update = cls(
-            nuki_id=nuki_id,
-            device_type=DeviceType(device_type) if device_type is not None else None,
-            body=data,
-        )
+        raw_type = _int(data.get("deviceType"))
+        device_type = DeviceType(raw_type) if raw_type is not None else None
         # Unreadable fields are refused here, not when a device reads the state.
-        update.state_of(update.device_type or DeviceType.SMARTLOCK)
-        return update
+        read_as = device_type or DeviceType.SMARTLOCK
+        state = DeviceState.from_dict(dict(data), read_as)
+        return cls(nuki_id=nuki_id, device_type=device_type, body=data, parsed=(read_as, state))
 
     @property
     def state(self) -> DeviceState:
@@ -374,6 +373,8 @@ class CallbackUpdate:
 
     def state_of(self, device_type: DeviceType) -> DeviceState:
         """The new state of the device of ``device_type`` this callback is for."""
+        if self.parsed is not None and self.parsed[0] is device_type:
+            return self.parsed[1]
         return DeviceState.from_dict(dict(self.body), device_type)
 
     @property
