@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from .hass import BUILTIN, OURS
 
@@ -313,6 +313,10 @@ def _within(motor: Any, margin: float) -> Callable[[Any, Any], bool]:
     return lambda ours, _b: bool(motor is not None and ours <= motor + margin)
 
 
+def _at_most(limit: int) -> Callable[[Any, Any], bool]:
+    return lambda ours, _b: bool(ours <= limit)
+
+
 def _not_slower_than_complete(builtin_failed: Any) -> Callable[[Any, Any], bool | None]:
     """No slower than the built-in, judged only when it carried out every command."""
 
@@ -354,6 +358,16 @@ def at_once_rows(t: Table) -> None:
         t.numeric("  service call errors", f"{base}.call_errors", digits=0)
 
 
+# The burst rows with a hard limit: label, result field, at most, key suffix.
+BURST_MUST_ROWS: Final = (
+    ("  failed calls", "call_errors", 0, "failed"),
+    ("  commands not carried out", "not_carried_out", 0, "not_carried_out"),
+    ("  commands executed twice", "executed_twice", 0, "twice"),
+    ("  highest requests in flight", "max_in_flight", 1, "in_flight"),
+    ("  requests < 0.5 s after the previous answer", "too_soon", 0, "too_soon"),
+)
+
+
 def burst_rows(t: Table) -> None:
     """The burst of 20 commands: per device set, per radio model."""
     for devices in ("locks3", "devices4"):
@@ -378,46 +392,15 @@ def burst_rows(t: Table) -> None:
                 )
             else:
                 t.numeric(label, f"{base}.calls_returned_s", digits=1)
-            t.numeric(
-                "  failed calls",
-                f"{base}.call_errors",
-                digits=0,
-                target="0",
-                check=lambda ours, _b: ours == 0,
-                key=f"{key}_failed",
-            )
-            t.numeric(
-                "  commands not carried out",
-                f"{base}.not_carried_out",
-                digits=0,
-                target="0",
-                check=lambda ours, _b: ours == 0,
-                key=f"{key}_not_carried_out",
-            )
-            t.numeric(
-                "  commands executed twice",
-                f"{base}.executed_twice",
-                digits=0,
-                target="0",
-                check=lambda ours, _b: ours == 0,
-                key=f"{key}_twice",
-            )
-            t.numeric(
-                "  highest requests in flight",
-                f"{base}.max_in_flight",
-                digits=0,
-                target="1",
-                check=lambda ours, _b: ours <= 1,
-                key=f"{key}_in_flight",
-            )
-            t.numeric(
-                "  requests < 0.5 s after the previous answer",
-                f"{base}.too_soon",
-                digits=0,
-                target="0",
-                check=lambda ours, _b: ours == 0,
-                key=f"{key}_too_soon",
-            )
+            for row, field, most, suffix in BURST_MUST_ROWS:
+                t.numeric(
+                    row,
+                    f"{base}.{field}",
+                    digits=0,
+                    target=str(most),
+                    check=_at_most(most),
+                    key=f"{key}_{suffix}",
+                )
             t.numeric("  503 answers at the bridge", f"{base}.unavailable_503", digits=0)
             # The built-in's calls return when the bridge accepted a command, ours when
             # the device reported its result: the like-for-like comparison is the time

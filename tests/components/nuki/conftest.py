@@ -17,12 +17,13 @@ from unittest.mock import PropertyMock, patch
 
 import pytest
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN
+from homeassistant.const import CONF_HOST, CONF_PORT, CONF_TOKEN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
@@ -49,6 +50,7 @@ from .faultkit import ObservedBridge, observed_standin
 WEBHOOK_ID = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
 
 type SetupIntegration = Callable[..., Awaitable[MockConfigEntry]]
+type SnapshotEntities = Callable[[Platform], Awaitable[None]]
 
 
 class ReleaseSnapshotExtension(HomeAssistantSnapshotExtension):
@@ -134,18 +136,25 @@ def builtin_entry(bridge: BridgeSimulator, **overrides: Any) -> MockConfigEntry:
     return MockConfigEntry(**(options | overrides))
 
 
+def bridge_entry(
+    bridge: BridgeSimulator, bridge_id: str | None = None, **overrides: Any
+) -> MockConfigEntry:
+    """This integration's entry for ``bridge`` (not yet added); the id from its hardware id."""
+    bridge_id = bridge_id or hex_id(bridge.hardware_id)
+    options: dict[str, Any] = {
+        "domain": DOMAIN,
+        "title": bridge_id,
+        "unique_id": bridge_id,
+        "data": entry_data(bridge),
+        "version": 1,
+        "minor_version": 1,
+    }
+    return MockConfigEntry(**(options | overrides))
+
+
 @pytest.fixture
 def mock_config_entry(bridge: BridgeSimulator) -> MockConfigEntry:
-    bridge_id = hex_id(bridge.hardware_id)
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=bridge_id,
-        unique_id=bridge_id,
-        data=entry_data(bridge),
-        version=1,
-        minor_version=1,
-        entry_id="01JNUKIENTRY0000000000000",
-    )
+    return bridge_entry(bridge, entry_id="01JNUKIENTRY0000000000000")
 
 
 @pytest.fixture
@@ -160,6 +169,24 @@ def setup_integration(hass: HomeAssistant) -> SetupIntegration:
         return entry
 
     return setup
+
+
+@pytest.fixture
+def snapshot_entities(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    setup_integration: SetupIntegration,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> SnapshotEntities:
+    """Set up the bridge entry with one platform only; its entities against the snapshot."""
+
+    async def check(platform: Platform) -> None:
+        with patch("custom_components.nuki.PLATFORMS", [platform]):
+            await setup_integration(mock_config_entry)
+        await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+
+    return check
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from typing import Any
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
@@ -41,3 +42,12 @@ async def poll(hass: HomeAssistant) -> None:
 async def push_poll(hass: HomeAssistant) -> None:
     """The safety-net poll while callbacks work, and what it sets off (the callback check)."""
     await time_passes(hass, POLL_INTERVAL_PUSH)
+
+
+def unique_ids_of(entity_registry: er.EntityRegistry, entry_id: str, domain: str) -> set[str]:
+    """The unique ids of the entry's entities of ``domain``."""
+    return {
+        entry.unique_id
+        for entry in er.async_entries_for_config_entry(entity_registry, entry_id)
+        if entry.domain == domain
+    }

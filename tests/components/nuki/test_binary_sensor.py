@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from unittest.mock import patch
-
 import pytest
 from homeassistant.const import (
     STATE_OFF,
@@ -14,15 +12,13 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
-from syrupy.assertion import SnapshotAssertion
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from nukilocal.const import DoorSensorState
 from nukilocal.sim.bridge import BridgeSimulator
 
-from .conftest import FRONT_DOOR, OPENER, SetupIntegration
-from .helpers import push_poll
-from .test_lock import poll
+from .conftest import FRONT_DOOR, OPENER, SetupIntegration, SnapshotEntities
+from .helpers import poll, push_poll
 from .test_sensor import InfoAnswers, hourly_info_read
 
 WIFI = "binary_sensor.nuki_bridge_3c622613_wi_fi"
@@ -30,16 +26,8 @@ SERVER = "binary_sensor.nuki_bridge_3c622613_nuki_server"
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default", "no_local_url")
-async def test_snapshot(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    setup_integration: SetupIntegration,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-) -> None:
-    with patch("custom_components.nuki.PLATFORMS", [Platform.BINARY_SENSOR]):
-        await setup_integration(mock_config_entry)
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+async def test_snapshot(snapshot_entities: SnapshotEntities) -> None:
+    await snapshot_entities(Platform.BINARY_SENSOR)
 
 
 async def test_battery_charging_disabled_by_default(

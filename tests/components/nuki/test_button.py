@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime, timedelta
-from unittest.mock import patch
 
 import pytest
 from aiohttp import web
@@ -17,17 +16,23 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    snapshot_platform,
 )
-from syrupy.assertion import SnapshotAssertion
 
 from custom_components.nuki.const import DOMAIN
 from nukilocal.const import BridgeType, LockAction, LockState, OpenerAction, OpenerState
 from nukilocal.models import hex_id
 from nukilocal.sim.bridge import ApiCall, BridgeSimulator, json_answer
 
-from .conftest import FRONT_DOOR, OPENER, TIME_FACTOR, TOKEN, SetupIntegration, entry_data
-from .helpers import push_poll
+from .conftest import (
+    FRONT_DOOR,
+    OPENER,
+    TIME_FACTOR,
+    TOKEN,
+    SetupIntegration,
+    SnapshotEntities,
+    bridge_entry,
+)
+from .helpers import push_poll, unique_ids_of
 from .test_lock import ENTRANCE, FRONT
 from .wifi.conftest import WAIT, record_states, wait_for_state
 
@@ -54,27 +59,15 @@ def log_types(bridge: BridgeSimulator) -> list[str]:
 
 
 @pytest.mark.usefixtures("no_local_url")
-async def test_snapshot(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    setup_integration: SetupIntegration,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-) -> None:
-    with patch("custom_components.nuki.PLATFORMS", [Platform.BUTTON]):
-        await setup_integration(mock_config_entry)
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+async def test_snapshot(snapshot_entities: SnapshotEntities) -> None:
+    await snapshot_entities(Platform.BUTTON)
 
 
 async def test_buttons_per_device(
     hass: HomeAssistant, init_integration: MockConfigEntry, entity_registry: er.EntityRegistry
 ) -> None:
     """Locks on a bridge have no full lock (MQTT only); openers only open."""
-    buttons = {
-        entry.unique_id
-        for entry in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
-        if entry.domain == BUTTON_DOMAIN
-    }
+    buttons = unique_ids_of(entity_registry, init_integration.entry_id, BUTTON_DOMAIN)
     locks = [
         f"{nuki_id}_{key}"
         for nuki_id in (FRONT_DOOR, 437991291)
@@ -270,16 +263,7 @@ async def test_software_bridge_entities(
 ) -> None:
     """No /reboot, /fwupdate nor Wi-Fi on a software bridge: no entities for them."""
     bridge_id = hex_id(software_bridge.server_id)
-    entry = await setup_integration(
-        MockConfigEntry(
-            domain=DOMAIN,
-            title=bridge_id,
-            unique_id=bridge_id,
-            data=entry_data(software_bridge),
-            version=1,
-            minor_version=1,
-        )
-    )
+    entry = await setup_integration(bridge_entry(software_bridge, bridge_id))
     bridge_keys = {
         e.unique_id.removeprefix(f"{bridge_id}_")
         for e in er.async_entries_for_config_entry(entity_registry, entry.entry_id)

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from unittest.mock import patch
-
 import pytest
 from homeassistant.const import STATE_UNKNOWN, Platform
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    snapshot_platform,
 )
-from syrupy.assertion import SnapshotAssertion
 
 from custom_components.nuki.const import EVENT_NUKI
 from nukilocal.const import OpenerAction
 from nukilocal.sim.bridge import BridgeSimulator
 
-from .conftest import OPENER, SetupIntegration
+from .conftest import OPENER, SetupIntegration, SnapshotEntities
 from .helpers import poll
 
 DOORBELL = "event.building_entrance_doorbell"
@@ -27,16 +22,8 @@ RING_EVENT = {"type": "ring", "entity_id": "lock.building_entrance"}
 
 
 @pytest.mark.usefixtures("no_local_url")
-async def test_snapshot(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    setup_integration: SetupIntegration,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-) -> None:
-    with patch("custom_components.nuki.PLATFORMS", [Platform.EVENT]):
-        await setup_integration(mock_config_entry)
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+async def test_snapshot(snapshot_entities: SnapshotEntities) -> None:
+    await snapshot_entities(Platform.EVENT)
 
 
 async def settle(hass: HomeAssistant, bridge: BridgeSimulator) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from unittest.mock import patch
 
 import pytest
 from homeassistant.components.lock import LockState as HaLockState
@@ -17,10 +16,8 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import entity_registry as er
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    snapshot_platform,
 )
 from syrupy.assertion import SnapshotAssertion
 
@@ -28,7 +25,7 @@ from custom_components.nuki.const import VERIFY_AFTER_COMMAND
 from nukilocal.const import LockState, OpenerAction, OpenerState
 from nukilocal.sim.bridge import BridgeSimulator
 
-from .conftest import BACK_DOOR, FRONT_DOOR, OPENER, SetupIntegration
+from .conftest import BACK_DOOR, FRONT_DOOR, OPENER, SnapshotEntities
 from .helpers import call, poll, time_passes
 
 FRONT = "lock.front_door"
@@ -37,17 +34,13 @@ ENTRANCE = "lock.building_entrance"
 
 
 async def test_snapshot(
-    hass: HomeAssistant,
     no_local_url: None,
+    snapshot_entities: SnapshotEntities,
     mock_config_entry: MockConfigEntry,
-    setup_integration: SetupIntegration,
-    entity_registry: er.EntityRegistry,
     device_registry: dr.DeviceRegistry,
     snapshot: SnapshotAssertion,
 ) -> None:
-    with patch("custom_components.nuki.PLATFORMS", [Platform.LOCK]):
-        await setup_integration(mock_config_entry)
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+    await snapshot_entities(Platform.LOCK)
     devices = dr.async_entries_for_config_entry(device_registry, mock_config_entry.entry_id)
     assert sorted(devices, key=lambda d: d.name or "") == snapshot(name="devices")
 

@@ -14,8 +14,7 @@ from aiohttp import web
 from homeassistant.const import STATE_UNAVAILABLE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
-from syrupy.assertion import SnapshotAssertion
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.nuki.const import DOMAIN
 from custom_components.nuki.sensor import START_TIME_TOLERANCE
@@ -24,11 +23,10 @@ from nukilocal.models import format_timestamp
 from nukilocal.sim.bridge import ApiCall, BridgeSimulator, json_answer
 from tests.support.strings import load_strings
 
-from .conftest import BACK_DOOR, FRONT_DOOR, OPENER, SetupIntegration
+from .conftest import BACK_DOOR, FRONT_DOOR, OPENER, SetupIntegration, SnapshotEntities
 from .devices import one_device
-from .helpers import push_poll
+from .helpers import poll, push_poll
 from .test_button import START_TIME
-from .test_lock import poll
 
 COMPONENT = Path(__file__).parents[3] / "custom_components" / "nuki"
 DOOR_SENSOR_STATE = "sensor.front_door_door_sensor_state"
@@ -67,24 +65,13 @@ async def hourly_info_read(hass: HomeAssistant, bridge: BridgeSimulator) -> None
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default", "no_local_url")
-async def test_snapshot(
-    hass: HomeAssistant,
-    bridge: BridgeSimulator,
-    mock_config_entry: MockConfigEntry,
-    setup_integration: SetupIntegration,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-) -> None:
+async def test_snapshot(bridge: BridgeSimulator, snapshot_entities: SnapshotEntities) -> None:
     # A bridge up for a day at a fixed time: the start time reads the same every run.
     now = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC)
     answers = InfoAnswers(bridge)
     answers.fields |= {"currentTime": format_timestamp(now), "uptime": 86400}
-    with (
-        patch("custom_components.nuki.PLATFORMS", [Platform.SENSOR]),
-        patch("custom_components.nuki.sensor.dt_util", SimpleNamespace(utcnow=lambda: now)),
-    ):
-        await setup_integration(mock_config_entry)
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+    with patch("custom_components.nuki.sensor.dt_util", SimpleNamespace(utcnow=lambda: now)):
+        await snapshot_entities(Platform.SENSOR)
 
 
 @pytest.mark.parametrize(

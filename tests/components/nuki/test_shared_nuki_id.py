@@ -17,7 +17,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.nuki.const import DOMAIN
 from nukilocal.const import DeviceType, OpenerState
@@ -26,7 +26,7 @@ from nukilocal.sim.bridge import BridgeSimulator
 from nukilocal.sim.devices import SimDevice, SimOpener, SimSmartLock
 from tests.support.bridge import bridge_standin
 
-from .conftest import SetupIntegration, entry_data
+from .conftest import SetupIntegration, bridge_entry
 from .devices import one_device
 from .helpers import call, push_poll
 
@@ -60,13 +60,6 @@ async def stopper(hass: HomeAssistant) -> AsyncGenerator[list[BridgeSimulator]]:
     await hass.async_block_till_done()
     for sim in started:
         await sim.stop()
-
-
-def entry_for(sim: BridgeSimulator) -> MockConfigEntry:
-    bridge_id = hex_id(sim.hardware_id)
-    return MockConfigEntry(
-        domain=DOMAIN, title=bridge_id, unique_id=bridge_id, data=entry_data(sim), version=1
-    )
 
 
 def identifier(unique_id_base: str) -> str:
@@ -116,7 +109,7 @@ async def test_lock_keeps_the_plain_ids(
         devices.reverse()
     sim = await start(devices)
     stopper.append(sim)
-    entry = await setup_integration(entry_for(sim))
+    entry = await setup_integration(bridge_entry(sim))
     assert_split(
         hass,
         entity_registry,
@@ -168,7 +161,7 @@ async def test_paired_later_the_newcomer_is_qualified(
     """The opener had the plain ids alone; a lock with its number must not take them."""
     sim = await start([intercom()])
     stopper.append(sim)
-    entry = await setup_integration(entry_for(sim))
+    entry = await setup_integration(bridge_entry(sim))
     door = entity_registry.async_get(INTERCOM)
     assert door is not None
     assert door.unique_id == str(SHARED)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from unittest.mock import patch
-
 import pytest
 from homeassistant.components.lock import DOMAIN as LOCK_DOMAIN
 from homeassistant.components.lock import LockState as HaLockState
@@ -21,14 +19,14 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
-from syrupy.assertion import SnapshotAssertion
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from nukilocal.const import OpenerAction, OpenerState
 from nukilocal.sim.bridge import BridgeSimulator
 
-from .conftest import OPENER, SetupIntegration
-from .test_lock import ENTRANCE, poll
+from .conftest import OPENER, SnapshotEntities
+from .helpers import poll, unique_ids_of
+from .test_lock import ENTRANCE
 from .wifi.conftest import WAIT, record_states, wait_for_state
 
 RTO = "switch.building_entrance_ring_to_open"
@@ -42,26 +40,14 @@ async def switch(hass: HomeAssistant, service: str, entity_id: str) -> None:
 
 
 @pytest.mark.usefixtures("no_local_url")
-async def test_snapshot(
-    hass: HomeAssistant,
-    mock_config_entry: MockConfigEntry,
-    setup_integration: SetupIntegration,
-    entity_registry: er.EntityRegistry,
-    snapshot: SnapshotAssertion,
-) -> None:
-    with patch("custom_components.nuki.PLATFORMS", [Platform.SWITCH]):
-        await setup_integration(mock_config_entry)
-    await snapshot_platform(hass, entity_registry, snapshot, mock_config_entry.entry_id)
+async def test_snapshot(snapshot_entities: SnapshotEntities) -> None:
+    await snapshot_entities(Platform.SWITCH)
 
 
 async def test_only_openers_have_switches(
     hass: HomeAssistant, init_integration: MockConfigEntry, entity_registry: er.EntityRegistry
 ) -> None:
-    switches = {
-        entry.unique_id
-        for entry in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
-        if entry.domain == SWITCH_DOMAIN
-    }
+    switches = unique_ids_of(entity_registry, init_integration.entry_id, SWITCH_DOMAIN)
     assert switches == {f"{OPENER}_ring_to_open", f"{OPENER}_continuous_mode"}
 
 

@@ -28,7 +28,7 @@ from nukilocal.sim.devices import SimSmartLock
 from nukilocal.sim.wifilock import WifiLockSimulator
 from tests.support.bridge import bridge_standin
 
-from ..conftest import entry_data
+from ..conftest import bridge_entry
 from ..devices import entries_of, one_device
 from ..helpers import push_poll
 from .conftest import (
@@ -67,15 +67,7 @@ async def setup_bridge(
     entries: list[MockConfigEntry] = []
 
     async def setup() -> MockConfigEntry:
-        bridge_id = hex_id(shared_bridge.hardware_id)
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            title=bridge_id,
-            unique_id=bridge_id,
-            data=entry_data(shared_bridge),
-            version=1,
-            minor_version=1,
-        )
+        entry = bridge_entry(shared_bridge)
         entry.add_to_hass(hass)
         assert await hass.config_entries.async_setup(entry.entry_id)
         await hass.async_block_till_done()
